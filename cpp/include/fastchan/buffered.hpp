@@ -1,0 +1,113 @@
+// A buffered channel: any buffer (ring, list, heap) plus the two wait lists
+// and the blocking loop, written once for every buffer.
+//
+// Buffer concept:
+//   using value_type;
+//   Status try_push(value_type& v);                  ok (v moved from), full, closed
+//   Status try_pop(std::optional<value_type>& out);  ok, empty, closed (closed and drained)
+//   bool close();                                    true for the call that closed it
+//   bool is_closed() const; std::size_t size() const; std::size_t capacity() const;
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <utility>
+
+#include "status.hpp"
+#include "wait_policy.hpp"
+#include "waiter.hpp"
+
+namespace fastchan {
+
+namespace detail {
+
+// The blocking loop shared by every buffered flavor: try; register; re-check;
+// sleep; unregister; retry. A notified waiter always retries before it
+// leaves, so its wake-up is either used or finds the item already taken; one
+// that succeeds on the re-check while a notification raced to it passes that
+// notification on. Either way no item is stranded.
+template <class Op, class Policy>
+Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& policy) {
+    Status s = op();
+    if (!would_block(s)) return s;
+    if constexpr (std::decay_t<Policy>::spin_first) {
+        Backoff backoff;
+        while (backoff.spin()) {
+            s = op();
+            if (!would_block(s)) return s;
+        }
+    }
+    for (;;) {
+        if (deadline != kNoDeadline && Clock::now() >= deadline) return Status::timeout;
+        Waiter waiter;
+        list.push(waiter);
+        s = op();
+        if (!would_block(s)) {
+            if (!list.remove(waiter) && s == Status::ok) list.notify_one();
+            return s;
+        }
+        policy.release();
+        waiter.park_until(policy.slice_end(deadline));
+        list.remove(waiter);
+        policy.reacquire();
+        s = op();
+        if (!would_block(s)) return s;
+        if (policy.interrupted()) return Status::interrupted;
+    }
+}
+
+}  // namespace detail
+
+template <class Buffer>
+class Buffered {
+public:
+    using value_type = typename Buffer::value_type;
+
+    template <class... Args>
+    explicit Buffered(Args&&... args) : buffer_(std::forward<Args>(args)...) {}
+    Buffered(const Buffered&) = delete;
+    Buffered& operator=(const Buffered&) = delete;
+
+    Status try_send(value_type& value) {
+        Status s = buffer_.try_push(value);
+        if (s == Status::ok) receivers_.notify_one();
+        return s;
+    }
+
+    Status try_recv(std::optional<value_type>& out) {
+        Status s = buffer_.try_pop(out);
+        if (s == Status::ok) senders_.notify_one();
+        return s;
+    }
+
+    template <class Policy = ThreadWait>
+    Status send_until(value_type& value, detail::Clock::time_point deadline, Policy&& policy = {}) {
+        return detail::wait_until(senders_, [&] { return try_send(value); }, deadline, policy);
+    }
+
+    template <class Policy = ThreadWait>
+    Status recv_until(std::optional<value_type>& out, detail::Clock::time_point deadline,
+                      Policy&& policy = {}) {
+        return detail::wait_until(receivers_, [&] { return try_recv(out); }, deadline, policy);
+    }
+
+    bool close() {
+        if (!buffer_.close()) return false;
+        senders_.notify_all();
+        receivers_.notify_all();
+        return true;
+    }
+
+    bool is_closed() const { return buffer_.is_closed(); }
+    std::size_t size() const { return buffer_.size(); }
+    std::size_t capacity() const { return buffer_.capacity(); }
+
+    Buffer& buffer() noexcept { return buffer_; }
+
+private:
+    Buffer buffer_;
+    WaitList senders_;
+    WaitList receivers_;
+};
+
+}  // namespace fastchan

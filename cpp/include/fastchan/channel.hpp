@@ -1,0 +1,121 @@
+// fastchan::Channel<T>: a multi-producer, multi-consumer FIFO channel.
+//
+//   Channel<T> ch(0);                   rendezvous: a send completes once a receiver took the value
+//   Channel<T> ch(n);                   bounded: n slots (lock-free ring)
+//   Channel<T> ch(fastchan::unbounded); unbounded: sends never wait
+//
+// Every operation comes blocking (send/recv), non-blocking (try_*) and
+// deadline-bounded (*_until / *_for). close() stops new sends; receivers
+// drain what is buffered, then see Status::closed; every waiter wakes.
+// A value is moved out of the caller only when its send succeeds.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <tuple>
+#include <utility>
+
+#include "buffered.hpp"
+#include "detail/any_flavor.hpp"
+#include "flavors/array.hpp"
+#include "flavors/list.hpp"
+#include "flavors/zero.hpp"
+#include "status.hpp"
+#include "wait_policy.hpp"
+
+namespace fastchan {
+
+template <class T>
+class Channel {
+public:
+    using value_type = T;
+
+    explicit Channel(std::size_t capacity)
+        : flavor_(capacity == 0 ? make<Rendezvous>() : make<Array>(capacity)) {}
+    explicit Channel(unbounded_t) : flavor_(std::in_place_type<List>) {}
+    Channel(const Channel&) = delete;
+    Channel& operator=(const Channel&) = delete;
+
+    // Blocks until sent; false (value dropped) once the channel is closed.
+    bool send(T value) { return send_until(std::move(value), detail::kNoDeadline) == Status::ok; }
+
+    // ok, full, or closed. On failure `value` is left untouched.
+    Status try_send(T&& value) {
+        return flavor_.visit([&](auto& f) { return f.try_send(value); });
+    }
+
+    // ok, closed or timeout (or interrupted, from a custom policy).
+    // On failure `value` is left untouched.
+    template <class C, class D, class Policy = ThreadWait>
+    Status send_until(T&& value, std::chrono::time_point<C, D> deadline, Policy&& policy = {}) {
+        auto at = detail::to_steady(deadline);
+        return flavor_.visit([&](auto& f) { return f.send_until(value, at, policy); });
+    }
+
+    template <class Rep, class Period>
+    Status send_for(T&& value, std::chrono::duration<Rep, Period> timeout) {
+        return send_until(std::move(value), detail::deadline_after(timeout));
+    }
+
+    // Blocks until an item arrives; empty once the channel is closed and drained.
+    std::optional<T> recv() { return std::move(recv_until(detail::kNoDeadline).value); }
+
+    // ok, empty, or closed (closed and drained).
+    Received<T> try_recv() {
+        Received<T> r;
+        r.status = flavor_.visit([&](auto& f) { return f.try_recv(r.value); });
+        return r;
+    }
+
+    // ok, closed or timeout (or interrupted, from a custom policy).
+    template <class C, class D, class Policy = ThreadWait>
+    Received<T> recv_until(std::chrono::time_point<C, D> deadline, Policy&& policy = {}) {
+        auto at = detail::to_steady(deadline);
+        Received<T> r;
+        r.status = flavor_.visit([&](auto& f) { return f.recv_until(r.value, at, policy); });
+        return r;
+    }
+
+    template <class Rep, class Period>
+    Received<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
+        return recv_until(detail::deadline_after(timeout));
+    }
+
+    // No new sends; buffered items stay receivable; wakes every waiter.
+    // Idempotent: true only for the call that closed the channel.
+    bool close() {
+        return flavor_.visit([](auto& f) { return f.close(); });
+    }
+
+    bool is_closed() const {
+        return flavor_.visit([](auto& f) { return f.is_closed(); });
+    }
+
+    // Items buffered now (a snapshot: other threads may change it at once).
+    std::size_t size() const {
+        return flavor_.visit([](auto& f) { return f.size(); });
+    }
+
+    // 0 for a rendezvous, SIZE_MAX for an unbounded channel.
+    std::size_t capacity() const {
+        return flavor_.visit([](auto& f) { return f.capacity(); });
+    }
+
+private:
+    using Array = Buffered<flavors::ArrayBuffer<T>>;
+    using List = Buffered<flavors::ListBuffer<T>>;
+    using Rendezvous = flavors::Zero<T>;
+    using Flavor = detail::AnyFlavor<Array, List, Rendezvous>;
+
+    // Guaranteed copy elision lets the constructor pick a flavor in one expression.
+    template <class F, class... Args>
+    static Flavor make(Args&&... args) {
+        return Flavor(std::in_place_type<F>, std::forward<Args>(args)...);
+    }
+
+    Flavor flavor_;
+};
+
+}  // namespace fastchan

@@ -1,0 +1,77 @@
+// Sleeping on a 32-bit word until another thread changes it: Linux futex,
+// with a portable fallback (a small table of mutex + condition variable).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#else
+#include <condition_variable>
+#include <mutex>
+#endif
+
+namespace fastchan::detail {
+
+using Clock = std::chrono::steady_clock;
+
+#if defined(__linux__)
+
+// Sleeps while `*word == expected`, at most until `deadline` (time_point::max()
+// for no limit). May return early (spurious wake-up): callers re-check.
+inline void futex_wait(std::atomic<uint32_t>& word, uint32_t expected,
+                       Clock::time_point deadline) noexcept {
+    timespec ts{};
+    timespec* timeout = nullptr;
+    if (deadline != Clock::time_point::max()) {
+        auto left = deadline - Clock::now();
+        if (left <= Clock::duration::zero()) return;
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+        ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+        ts.tv_nsec = static_cast<long>(ns % 1000000000);
+        timeout = &ts;
+    }
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
+            timeout, nullptr, 0);
+}
+
+inline void futex_wake_all(std::atomic<uint32_t>& word) noexcept {
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT32_MAX,
+            nullptr, nullptr, 0);
+}
+
+#else
+
+struct ParkingBucket {
+    std::mutex mutex;
+    std::condition_variable cv;
+};
+
+inline ParkingBucket& bucket_for(const void* address) noexcept {
+    static ParkingBucket table[64];
+    return table[(reinterpret_cast<std::uintptr_t>(address) >> 4) % 64];
+}
+
+inline void futex_wait(std::atomic<uint32_t>& word, uint32_t expected,
+                       Clock::time_point deadline) noexcept {
+    auto& b = bucket_for(&word);
+    std::unique_lock<std::mutex> lock(b.mutex);
+    if (word.load(std::memory_order_acquire) != expected) return;
+    if (deadline == Clock::time_point::max()) b.cv.wait(lock);
+    else b.cv.wait_until(lock, deadline);
+}
+
+inline void futex_wake_all(std::atomic<uint32_t>& word) noexcept {
+    auto& b = bucket_for(&word);
+    { std::lock_guard<std::mutex> lock(b.mutex); }
+    b.cv.notify_all();
+}
+
+#endif
+
+}  // namespace fastchan::detail

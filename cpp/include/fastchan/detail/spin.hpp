@@ -1,0 +1,70 @@
+// Spinning helpers: a CPU pause, a bounded exponential backoff and a tiny
+// test-and-test-and-set lock for critical sections of a few instructions.
+#pragma once
+
+#include <atomic>
+#include <thread>
+
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#include <immintrin.h>
+#endif
+
+namespace fastchan::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+    _mm_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Exponential backoff: 1, 2, 4 … 2^kSpinLimit pauses, then reports that the
+// caller should stop spinning (and park). About a microsecond in total, which
+// is long enough to catch a peer that keeps up and short enough that a
+// thread with nothing to do gives its core back quickly.
+class Backoff {
+public:
+    static constexpr unsigned kSpinLimit = 6;
+
+    // Spins once more; false once the spin budget is spent.
+    bool spin() noexcept {
+        if (step_ > kSpinLimit) return false;
+        for (unsigned i = 0; i < (1u << step_); ++i) cpu_relax();
+        ++step_;
+        return true;
+    }
+
+    // For waits on another thread's progress (a writer between claiming a
+    // slot and publishing it): spin first, then let the scheduler run it.
+    void snooze() noexcept {
+        if (step_ <= kSpinLimit) {
+            for (unsigned i = 0; i < (1u << step_); ++i) cpu_relax();
+            ++step_;
+        } else {
+            std::this_thread::yield();
+        }
+    }
+
+private:
+    unsigned step_ = 0;
+};
+
+// Guards a few pointer moves; a holder is never descheduled on purpose, so
+// spinning then yielding beats a kernel mutex.
+class SpinLock {
+public:
+    void lock() noexcept {
+        Backoff backoff;
+        while (locked_.exchange(true, std::memory_order_acquire)) {
+            while (locked_.load(std::memory_order_relaxed)) backoff.snooze();
+        }
+    }
+    bool try_lock() noexcept { return !locked_.exchange(true, std::memory_order_acquire); }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> locked_{false};
+};
+
+}  // namespace fastchan::detail

@@ -1,0 +1,138 @@
+// Rendezvous (capacity 0): no buffer at all. A sender hands its value
+// straight to a waiting receiver's slot, or waits until a receiver comes and
+// takes it from the sender's own stack (Go's sendDirect, crossbeam's zero.rs).
+// One lock guards both wait queues, so a match is decided in one place.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "../detail/spin.hpp"
+#include "../status.hpp"
+#include "../wait_policy.hpp"
+#include "../waiter.hpp"
+
+namespace fastchan::flavors {
+
+template <class T>
+class Zero {
+public:
+    using value_type = T;
+
+    Zero() = default;
+    Zero(const Zero&) = delete;
+    Zero& operator=(const Zero&) = delete;
+
+    // Succeeds only if a receiver is already waiting.
+    Status try_send(T& value) {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        return hand_to_receiver(value);
+    }
+
+    // Succeeds only if a sender is already waiting.
+    Status try_recv(std::optional<T>& out) {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        return take_from_sender(out);
+    }
+
+    template <class Policy = ThreadWait>
+    Status send_until(T& value, detail::Clock::time_point deadline, Policy&& policy = {}) {
+        Packet packet{&value, nullptr, false};
+        return wait_until(senders_, packet, deadline, policy,
+                          [&] { return hand_to_receiver(value); });
+    }
+
+    template <class Policy = ThreadWait>
+    Status recv_until(std::optional<T>& out, detail::Clock::time_point deadline,
+                      Policy&& policy = {}) {
+        Packet packet{nullptr, &out, false};
+        return wait_until(receivers_, packet, deadline, policy,
+                          [&] { return take_from_sender(out); });
+    }
+
+    bool close() {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        if (closed_) return false;
+        closed_ = true;
+        senders_.notify_all();
+        receivers_.notify_all();
+        return true;
+    }
+
+    bool is_closed() const {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        return closed_;
+    }
+
+    std::size_t size() const noexcept { return 0; }
+    std::size_t capacity() const noexcept { return 0; }
+
+private:
+    // What a parked sender offers (`value`) or a parked receiver accepts
+    // (`slot`); `done` is set by the peer that completed the exchange.
+    struct Packet {
+        T* value;
+        std::optional<T>* slot;
+        bool done;
+    };
+
+    // Both helpers run with lock_ held.
+    Status hand_to_receiver(T& value) {
+        if (closed_) return Status::closed;
+        Waiter* receiver = receivers_.pop();
+        if (receiver == nullptr) return Status::full;
+        auto* packet = static_cast<Packet*>(receiver->packet);
+        packet->slot->emplace(std::move(value));
+        packet->done = true;
+        receiver->notify();
+        return Status::ok;
+    }
+
+    Status take_from_sender(std::optional<T>& out) {
+        Waiter* sender = senders_.pop();
+        if (sender == nullptr) return closed_ ? Status::closed : Status::empty;
+        auto* packet = static_cast<Packet*>(sender->packet);
+        out.emplace(std::move(*packet->value));
+        packet->done = true;
+        sender->notify();
+        return Status::ok;
+    }
+
+    // Offer (or ask) by parking on `queue` until a peer completes the
+    // exchange, the channel closes, or the deadline passes. The waiter is
+    // always unqueued before the policy re-acquires anything.
+    template <class Policy, class Match>
+    Status wait_until(WaiterQueue& queue, Packet& packet, detail::Clock::time_point deadline,
+                      Policy& policy, Match&& match) {
+        for (;;) {
+            Waiter waiter(&packet);
+            {
+                std::lock_guard<detail::SpinLock> guard(lock_);
+                Status s = match();
+                if (!would_block(s)) return s;
+                if (deadline != detail::kNoDeadline && detail::Clock::now() >= deadline) {
+                    return Status::timeout;
+                }
+                queue.push(waiter);
+            }
+            policy.release();
+            waiter.park_until(policy.slice_end(deadline));
+            {
+                std::lock_guard<detail::SpinLock> guard(lock_);
+                queue.remove(waiter);
+            }
+            policy.reacquire();
+            if (packet.done) return Status::ok;
+            if (policy.interrupted()) return Status::interrupted;
+        }
+    }
+
+    mutable detail::SpinLock lock_;
+    WaiterQueue senders_;
+    WaiterQueue receivers_;
+    bool closed_ = false;
+};
+
+}  // namespace fastchan::flavors

@@ -1,0 +1,193 @@
+// The waiter protocol: how a blocked operation registers on a channel and is
+// woken. Built once for every kind of owner. A thread owner spins briefly on
+// its waiter's state word, then sleeps on it (futex); other owners (an event
+// loop, a select) plug in a Waker instead.
+//
+// Rules that make wake-ups impossible to lose:
+//   * register (WaitList::push), then re-check the channel, then sleep;
+//   * a notifier changes the channel first, then looks for waiters;
+//   * a fence on both sides orders "I registered" against "I changed the
+//     channel", so at least one side sees the other (Dekker);
+//   * a notifier touches a waiter only under the list's lock, and an owner
+//     always unregisters (WaitList::remove) before its Waiter goes away, so a
+//     waiter on the owner's stack is never touched after it returned.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "detail/futex.hpp"
+#include "detail/spin.hpp"
+
+namespace fastchan {
+
+class Waiter;
+
+// Wakes a waiter's owner when that owner is not a sleeping thread.
+class Waker {
+public:
+    virtual void wake(Waiter& waiter) noexcept = 0;
+
+protected:
+    ~Waker() = default;
+};
+
+class Waiter {
+public:
+    explicit Waiter(void* packet = nullptr, Waker* waker = nullptr) noexcept
+        : packet(packet), waker_(waker) {}
+    Waiter(const Waiter&) = delete;
+    Waiter& operator=(const Waiter&) = delete;
+
+    bool notified() const noexcept { return state_.load(std::memory_order_acquire) == kNotified; }
+
+    // Thread owners: spin briefly, then sleep until notified or the deadline.
+    // True once notified; false at the deadline (the waiter may still be
+    // notified afterwards: WaitList::remove tells).
+    bool park_until(detail::Clock::time_point deadline) noexcept {
+        detail::Backoff backoff;
+        while (backoff.spin()) {
+            if (notified()) return true;
+        }
+        for (;;) {
+            std::uint32_t expected = kWaiting;
+            if (!state_.compare_exchange_strong(expected, kSleeping, std::memory_order_acq_rel)) {
+                return true;  // notified while we were getting ready to sleep
+            }
+            detail::futex_wait(state_, kSleeping, deadline);
+            expected = kSleeping;
+            if (!state_.compare_exchange_strong(expected, kWaiting, std::memory_order_acq_rel)) {
+                return true;
+            }
+            if (deadline != detail::kNoDeadline && detail::Clock::now() >= deadline) return false;
+        }
+    }
+
+    // Flavor-specific data exchanged with the notifier (a rendezvous slot).
+    void* packet;
+
+    // Only by whoever took the waiter out of its queue, with that queue's
+    // lock still held.
+    void notify() noexcept {
+        std::uint32_t previous = state_.exchange(kNotified, std::memory_order_acq_rel);
+        if (waker_ != nullptr) {
+            waker_->wake(*this);
+        } else if (previous == kSleeping) {
+            detail::futex_wake_all(state_);
+        }
+    }
+
+private:
+    friend class WaiterQueue;
+
+    static constexpr std::uint32_t kWaiting = 0;
+    static constexpr std::uint32_t kNotified = 1;
+    static constexpr std::uint32_t kSleeping = 2;
+
+    std::atomic<std::uint32_t> state_{kWaiting};
+    Waker* waker_;
+    Waiter* prev_ = nullptr;
+    Waiter* next_ = nullptr;
+    bool linked_ = false;
+};
+
+// An intrusive FIFO of waiters; the caller provides the locking.
+class WaiterQueue {
+public:
+    bool empty() const noexcept { return head_ == nullptr; }
+
+    void push(Waiter& w) noexcept {
+        w.prev_ = tail_;
+        w.next_ = nullptr;
+        w.linked_ = true;
+        (tail_ ? tail_->next_ : head_) = &w;
+        tail_ = &w;
+    }
+
+    // True if `w` was still queued (no notifier took it).
+    bool remove(Waiter& w) noexcept {
+        if (!w.linked_) return false;
+        (w.prev_ ? w.prev_->next_ : head_) = w.next_;
+        (w.next_ ? w.next_->prev_ : tail_) = w.prev_;
+        w.linked_ = false;
+        return true;
+    }
+
+    // Takes the longest-waiting waiter out and notifies it.
+    bool notify_one() noexcept {
+        Waiter* w = pop();
+        if (w == nullptr) return false;
+        w->notify();
+        return true;
+    }
+
+    void notify_all() noexcept {
+        while (notify_one()) {
+        }
+    }
+
+    Waiter* pop() noexcept {
+        Waiter* w = head_;
+        if (w != nullptr) remove(*w);
+        return w;
+    }
+
+private:
+    Waiter* head_ = nullptr;
+    Waiter* tail_ = nullptr;
+};
+
+// One side's waiters (senders waiting for room, or receivers waiting for
+// items), with its own lock and a flag that keeps notify at one load when
+// nobody waits.
+class WaitList {
+public:
+    void push(Waiter& w) noexcept {
+        {
+            std::lock_guard<detail::SpinLock> guard(lock_);
+            queue_.push(w);
+            has_waiters_.store(true, std::memory_order_relaxed);
+        }
+        // Pairs with the fence in has_waiters(): the caller's re-check of the
+        // channel cannot be ordered before this registration.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+
+    // True if `w` was still registered; false if a notifier took it first.
+    bool remove(Waiter& w) noexcept {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        bool was_registered = queue_.remove(w);
+        has_waiters_.store(!queue_.empty(), std::memory_order_relaxed);
+        return was_registered;
+    }
+
+    bool notify_one() noexcept {
+        if (!has_waiters()) return false;
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        bool woke = queue_.notify_one();
+        has_waiters_.store(!queue_.empty(), std::memory_order_relaxed);
+        return woke;
+    }
+
+    void notify_all() noexcept {
+        if (!has_waiters()) return;
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        queue_.notify_all();
+        has_waiters_.store(false, std::memory_order_relaxed);
+    }
+
+    // Called after the channel changed: the fence orders that change before
+    // this load (see push()).
+    bool has_waiters() const noexcept {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        return has_waiters_.load(std::memory_order_relaxed);
+    }
+
+private:
+    detail::SpinLock lock_;
+    WaiterQueue queue_;
+    std::atomic<bool> has_waiters_{false};
+};
+
+}  // namespace fastchan
