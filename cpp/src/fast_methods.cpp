@@ -1,0 +1,221 @@
+#include "fast_methods.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "errors.hpp"
+#include "object_queue.hpp"
+
+namespace fastchan::py {
+namespace {
+
+using detail::Clock;
+
+// The native queue behind `self`. The method descriptor has already checked
+// that `self` is an instance of the class (or a subclass) it was added to.
+ObjectQueue* native(PyObject* self) {
+    auto* inst = reinterpret_cast<pybind11::detail::instance*>(self);
+    void* value = inst->get_value_and_holder().value_ptr();
+    if (value == nullptr) {
+        PyErr_Format(PyExc_TypeError, "%.200s object is not initialized (__init__ was not called)",
+                     Py_TYPE(self)->tp_name);
+    }
+    // SimpleObjectQueue adds no data to its single, non-virtual base.
+    return static_cast<ObjectQueue*>(value);
+}
+
+// Matches fastcall arguments to parameter names, as a Python signature
+// would. out[i] stays nullptr for a parameter not given.
+template <std::size_t N>
+bool bind_args(const char* fname, const char* const (&names)[N], std::size_t required,
+               PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames, PyObject* (&out)[N]) {
+    if (nargs > static_cast<Py_ssize_t>(N)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %zu arguments (%zd given)", fname, N,
+                     nargs);
+        return false;
+    }
+    for (std::size_t i = 0; i < N; ++i) out[i] = i < static_cast<std::size_t>(nargs) ? args[i] : nullptr;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; ++k) {
+        PyObject* key = PyTuple_GET_ITEM(kwnames, k);
+        std::size_t i = 0;
+        while (i < N && PyUnicode_CompareWithASCIIString(key, names[i]) != 0) ++i;
+        if (i == N) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument %R", fname, key);
+            return false;
+        }
+        if (out[i] != nullptr) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname,
+                         names[i]);
+            return false;
+        }
+        out[i] = args[nargs + k];
+    }
+    for (std::size_t i = 0; i < required; ++i) {
+        if (out[i] == nullptr) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, names[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+// block: any object, by truth value (default True).
+bool parse_block(PyObject* obj, bool& block) {
+    if (obj == nullptr) return block = true, true;
+    int truth = PyObject_IsTrue(obj);
+    if (truth < 0) return false;
+    block = truth != 0;
+    return true;
+}
+
+// timeout: None or a real number; ignored when not blocking, as in the stdlib.
+bool parse_timeout(PyObject* obj, bool block, Clock::time_point& deadline) {
+    deadline = detail::kNoDeadline;
+    if (obj == nullptr || obj == Py_None) return true;
+    double seconds;
+    if (PyFloat_CheckExact(obj)) {
+        seconds = PyFloat_AS_DOUBLE(obj);
+    } else if (PyNumber_Check(obj) && !PyComplex_Check(obj)) {
+        seconds = PyFloat_AsDouble(obj);
+        if (seconds == -1.0 && PyErr_Occurred()) return false;
+    } else {
+        PyErr_Format(PyExc_TypeError, "timeout must be a non-negative number or None, not %.100s %R",
+                     Py_TYPE(obj)->tp_name, obj);
+        return false;
+    }
+    if (std::isnan(seconds)) {
+        PyErr_Format(PyExc_ValueError, "timeout must be a non-negative number, not %R", obj);
+        return false;
+    }
+    if (!block) return true;
+    if (seconds < 0) {
+        PyErr_Format(PyExc_ValueError, "'timeout' must be a non-negative number, not %R", obj);
+        return false;
+    }
+    deadline = detail::deadline_after(std::chrono::duration<double>(seconds));
+    return true;
+}
+
+PyObject* queue_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    static const char* const names[] = {"item", "block", "timeout"};
+    PyObject* a[3];
+    if (!bind_args("put", names, 1, args, nargs, kwnames, a)) return nullptr;
+    bool block;
+    Clock::time_point deadline;
+    if (!parse_block(a[1], block) || !parse_timeout(a[2], block, deadline)) return nullptr;
+    ObjectQueue* q = native(self);
+    if (q == nullptr) return nullptr;
+    Status s = q->put(a[0], block, deadline);
+    if (s != Status::ok) return raise_for(s, g_errors.full);
+    Py_RETURN_NONE;
+}
+
+PyObject* queue_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    static const char* const names[] = {"block", "timeout"};
+    PyObject* a[2];
+    if (!bind_args("get", names, 0, args, nargs, kwnames, a)) return nullptr;
+    bool block;
+    Clock::time_point deadline;
+    if (!parse_block(a[0], block) || !parse_timeout(a[1], block, deadline)) return nullptr;
+    ObjectQueue* q = native(self);
+    if (q == nullptr) return nullptr;
+    PyObject* item;
+    Status s = q->get(&item, block, deadline);
+    return s == Status::ok ? item : raise_for(s, g_errors.empty);
+}
+
+PyObject* queue_put_nowait(PyObject* self, PyObject* item) {
+    ObjectQueue* q = native(self);
+    if (q == nullptr) return nullptr;
+    Status s = q->put(item, false, detail::kNoDeadline);
+    if (s != Status::ok) return raise_for(s, g_errors.full);
+    Py_RETURN_NONE;
+}
+
+PyObject* queue_get_nowait(PyObject* self, PyObject*) {
+    ObjectQueue* q = native(self);
+    if (q == nullptr) return nullptr;
+    PyObject* item;
+    Status s = q->get(&item, false, detail::kNoDeadline);
+    return s == Status::ok ? item : raise_for(s, g_errors.empty);
+}
+
+PyObject* queue_qsize(PyObject* self, PyObject*) {
+    ObjectQueue* q = native(self);
+    return q ? PyLong_FromSize_t(q->qsize()) : nullptr;
+}
+
+PyObject* queue_empty(PyObject* self, PyObject*) {
+    ObjectQueue* q = native(self);
+    return q ? PyBool_FromLong(q->qsize() == 0) : nullptr;
+}
+
+PyObject* queue_full(PyObject* self, PyObject*) {
+    ObjectQueue* q = native(self);
+    return q ? PyBool_FromLong(q->full()) : nullptr;
+}
+
+#define FASTCALL_KW(fn) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(fn))
+
+PyMethodDef kPut = {
+    "put", FASTCALL_KW(queue_put), METH_FASTCALL | METH_KEYWORDS,
+    "put(item, block=True, timeout=None)\n--\n\n"
+    "Put an item into the queue.\n\n"
+    "If 'block' is true and 'timeout' is None, wait until a free slot is\n"
+    "available (the GIL is released while waiting). If 'timeout' is a\n"
+    "non-negative number, wait at most that many seconds, then raise Full.\n"
+    "If 'block' is false, put the item only if a slot is free now, else\n"
+    "raise Full ('timeout' is ignored). Raises ShutDown once shut down."};
+PyMethodDef kGet = {
+    "get", FASTCALL_KW(queue_get), METH_FASTCALL | METH_KEYWORDS,
+    "get(block=True, timeout=None)\n--\n\n"
+    "Remove and return an item from the queue.\n\n"
+    "If 'block' is true and 'timeout' is None, wait until an item is\n"
+    "available (the GIL is released while waiting). If 'timeout' is a\n"
+    "non-negative number, wait at most that many seconds, then raise Empty.\n"
+    "If 'block' is false, return an item only if one is available now, else\n"
+    "raise Empty ('timeout' is ignored). Raises ShutDown once shut down and\n"
+    "empty, or at once after shutdown(immediate=True)."};
+PyMethodDef kPutNowait = {
+    "put_nowait", reinterpret_cast<PyCFunction>(queue_put_nowait), METH_O,
+    "put_nowait(item)\n--\n\nPut an item only if a free slot is available now, else raise Full."};
+PyMethodDef kGetNowait = {
+    "get_nowait", reinterpret_cast<PyCFunction>(queue_get_nowait), METH_NOARGS,
+    "get_nowait()\n--\n\nRemove and return an item if one is available now, else raise Empty."};
+PyMethodDef kQsize = {"qsize", reinterpret_cast<PyCFunction>(queue_qsize), METH_NOARGS,
+                      "qsize()\n--\n\nReturn the number of items in the queue (a snapshot)."};
+PyMethodDef kEmpty = {"empty", reinterpret_cast<PyCFunction>(queue_empty), METH_NOARGS,
+                      "empty()\n--\n\nReturn True if the queue is empty now (a snapshot)."};
+PyMethodDef kFull = {"full", reinterpret_cast<PyCFunction>(queue_full), METH_NOARGS,
+                     "full()\n--\n\nReturn True if the queue is full now (a snapshot)."};
+
+PyMethodDef kSimplePut = {
+    "put", FASTCALL_KW(queue_put), METH_FASTCALL | METH_KEYWORDS,
+    "put(item, block=True, timeout=None)\n--\n\n"
+    "Put the item on the queue. Never blocks: 'block' and 'timeout' exist\n"
+    "for compatibility with Queue.put()."};
+
+void add_methods(pybind11::handle cls, std::initializer_list<PyMethodDef*> defs) {
+    auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+    for (PyMethodDef* def : defs) {
+        pybind11::object descr =
+            pybind11::reinterpret_steal<pybind11::object>(PyDescr_NewMethod(type, def));
+        if (!descr || PyObject_SetAttrString(cls.ptr(), def->ml_name, descr.ptr()) < 0) {
+            throw pybind11::error_already_set();
+        }
+    }
+}
+
+}  // namespace
+
+void add_queue_fast_methods(pybind11::handle cls) {
+    add_methods(cls, {&kPut, &kGet, &kPutNowait, &kGetNowait, &kQsize, &kEmpty, &kFull});
+}
+
+void add_simple_queue_fast_methods(pybind11::handle cls) {
+    add_methods(cls, {&kSimplePut, &kGet, &kPutNowait, &kGetNowait, &kQsize, &kEmpty});
+}
+
+}  // namespace fastchan::py

@@ -1,0 +1,15 @@
+// The per-item queue methods as METH_FASTCALL entry points: pybind11's
+// dispatcher costs 90-160 ns a call, several times the queue operation
+// itself, so put/get and friends bypass it.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace fastchan::py {
+
+// Adds put, get, put_nowait, get_nowait, qsize, empty and full.
+void add_queue_fast_methods(pybind11::handle cls);
+// Adds SimpleQueue's subset: put, get, put_nowait, get_nowait, qsize, empty.
+void add_simple_queue_fast_methods(pybind11::handle cls);
+
+}  // namespace fastchan::py

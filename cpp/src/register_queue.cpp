@@ -1,0 +1,89 @@
+// Binds ObjectQueue as fastchan._core._QueueCore and _SimpleQueueCore: the
+// native bases of fastchan.Queue/LifoQueue/PriorityQueue and SimpleQueue.
+// Per-item methods come from fast_methods.cpp; the rest go through pybind11.
+#include <memory>
+#include <string>
+
+#include <pybind11/pybind11.h>
+
+#include "errors.hpp"
+#include "fast_methods.hpp"
+#include "object_queue.hpp"
+
+namespace py = pybind11;
+
+namespace fastchan::py {
+namespace {
+
+std::string describe(::py::handle obj) {
+    return std::string(Py_TYPE(obj.ptr())->tp_name) + " " + ::py::repr(obj).cast<std::string>();
+}
+
+// maxsize: an int (not a bool); <= 0 means unbounded, as in the stdlib.
+Py_ssize_t parse_maxsize(::py::handle obj) {
+    if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr())) {
+        throw ::py::type_error("maxsize must be an integer, not " + describe(obj));
+    }
+    Py_ssize_t n = PyNumber_AsSsize_t(obj.ptr(), PyExc_OverflowError);
+    if (n == -1 && PyErr_Occurred()) throw ::py::error_already_set();
+    return n;
+}
+
+QueueKind parse_kind(int kind) {
+    if (kind < 0 || kind > static_cast<int>(QueueKind::priority)) {
+        throw ::py::value_error("kind must be 0 (FIFO), 1 (LIFO) or 2 (priority), not " +
+                                std::to_string(kind));
+    }
+    return static_cast<QueueKind>(kind);
+}
+
+}  // namespace
+
+void register_queue(::py::module_& m) {
+    m.attr("FIFO") = static_cast<int>(QueueKind::fifo);
+    m.attr("LIFO") = static_cast<int>(QueueKind::lifo);
+    m.attr("PRIORITY") = static_cast<int>(QueueKind::priority);
+
+    ::py::class_<ObjectQueue> queue(m, "_QueueCore",
+                                    "Native queue of Python objects (base of fastchan.Queue).");
+    queue
+        .def(::py::init([](::py::handle maxsize, int kind) {
+                 return std::make_unique<ObjectQueue>(parse_maxsize(maxsize), parse_kind(kind));
+             }),
+             ::py::arg("maxsize") = 0, ::py::arg("kind") = 0)
+        .def_property_readonly("maxsize", &ObjectQueue::maxsize,
+                               "The bound given at construction; <= 0 means unbounded.")
+        .def_property_readonly("unfinished_tasks", &ObjectQueue::unfinished_tasks,
+                               "Items put and not yet marked done with task_done().")
+        .def_property_readonly("is_shutdown", &ObjectQueue::is_shutdown,
+                               "True once shutdown() was called.")
+        .def(
+            "task_done",
+            [](ObjectQueue& q) {
+                if (!q.task_done()) throw ::py::value_error("task_done() called too many times");
+            },
+            "Indicate that a formerly enqueued task is complete.\n\n"
+            "Raises ValueError if called more times than there were items put.")
+        .def(
+            "join",
+            [](ObjectQueue& q) {
+                if (q.join() == Status::interrupted) throw ::py::error_already_set();
+            },
+            "Block until every item put has been gotten and marked done with\n"
+            "task_done(). The GIL is released while waiting.")
+        .def(
+            "shutdown", [](ObjectQueue& q, bool immediate) { q.shutdown(immediate); },
+            ::py::arg("immediate") = false,
+            "Shut down the queue: puts raise ShutDown, gets drain what is left\n"
+            "and then raise ShutDown; every blocked caller wakes. With\n"
+            "immediate=True the items left are dropped at once, each counted\n"
+            "as done (which may release join()), and gets raise ShutDown.");
+    add_queue_fast_methods(queue);
+
+    ::py::class_<SimpleObjectQueue> simple(
+        m, "_SimpleQueueCore", "Native unbounded FIFO queue (base of fastchan.SimpleQueue).");
+    simple.def(::py::init<>());
+    add_simple_queue_fast_methods(simple);
+}
+
+}  // namespace fastchan::py

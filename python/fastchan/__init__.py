@@ -1,0 +1,24 @@
+"""fastchan: a native bounded channel core for Python threads.
+
+``fastchan.Queue``, ``LifoQueue``, ``PriorityQueue`` and ``SimpleQueue`` are
+drop-ins for the stdlib ``queue`` module's classes, backed by a C++ channel
+that releases the GIL while it waits.
+"""
+
+import atexit as _atexit
+import os as _os
+import threading as _threading
+
+from ._errors import Empty, Full, ShutDown
+from . import _core
+from .queue import LifoQueue, PriorityQueue, Queue, SimpleQueue
+
+__all__ = ["Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown"]
+__version__ = "0.1.0"
+
+_core._set_main_thread(_threading.main_thread().ident)
+# After fork the forking thread is the child's main thread.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=lambda: _core._set_main_thread(_threading.get_ident()))
+# Runs after non-daemon threads were joined, before the interpreter finalizes.
+_atexit.register(_core._at_exit)
