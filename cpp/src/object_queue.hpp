@@ -53,7 +53,8 @@ public:
         if (s == Status::ok) {
             // Still under the GIL since the item went in: no consumer's
             // task_done() can run in between.
-            unfinished_.fetch_add(1, std::memory_order_relaxed);
+            unfinished_.store(unfinished_.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
         } else {
             Py_DECREF(ref);
         }
@@ -86,7 +87,10 @@ public:
         Py_ssize_t left = unfinished_.load(std::memory_order_relaxed);
         if (left <= 0) return false;
         unfinished_.store(left - 1, std::memory_order_relaxed);
-        if (left == 1) joiners_.notify_all();
+        if (left == 1) {
+            std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
+            joiners_.notify_all();
+        }
         return true;
     }
 
@@ -111,6 +115,7 @@ public:
         std::vector<PyObject*> dropped = take_all();
         Py_ssize_t left = unfinished_tasks() - static_cast<Py_ssize_t>(dropped.size());
         unfinished_.store(std::max<Py_ssize_t>(left, 0), std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
         joiners_.notify_all();
         // Last: a dropped item's __del__ may call back into this queue.
         for (PyObject* item : dropped) Py_DECREF(item);
@@ -151,6 +156,7 @@ private:
 
     const Py_ssize_t maxsize_;
     Flavor flavor_;
+    // Changed only under the GIL; atomic so join()'s waiter may read it.
     std::atomic<Py_ssize_t> unfinished_{0};
     std::atomic<bool> shutdown_{false};
     WaitList joiners_;

@@ -6,8 +6,9 @@
 // Rules that make wake-ups impossible to lose:
 //   * register (WaitList::push), then re-check the channel, then sleep;
 //   * a notifier changes the channel first, then looks for waiters;
-//   * a fence on both sides orders "I registered" against "I changed the
-//     channel", so at least one side sees the other (Dekker);
+//   * "I registered" and "I changed the channel" are ordered on both sides
+//     (a fence after registering; a seq_cst read-modify-write or a shared
+//     lock on the channel side), so at least one side sees the other;
 //   * a notifier touches a waiter only under the list's lock, and an owner
 //     always unregisters (WaitList::remove) before its Waiter goes away, so a
 //     waiter on the owner's stack is never touched after it returned.
@@ -177,12 +178,12 @@ public:
         has_waiters_.store(false, std::memory_order_relaxed);
     }
 
-    // Called after the channel changed: the fence orders that change before
-    // this load (see push()).
-    bool has_waiters() const noexcept {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        return has_waiters_.load(std::memory_order_relaxed);
-    }
+    // Called after the channel changed. That change must be a seq_cst
+    // read-modify-write or be made under a lock the waiters' re-check also
+    // takes (true of every buffer here); after a plain store, put a seq_cst
+    // fence first. Either way the waiter's fence in push() and this seq_cst
+    // load cannot both miss each other, and no fence is paid per item.
+    bool has_waiters() const noexcept { return has_waiters_.load(std::memory_order_seq_cst); }
 
 private:
     detail::SpinLock lock_;
