@@ -32,7 +32,8 @@ Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& p
     if (!would_block(s)) return s;
     if constexpr (std::decay_t<Policy>::spin_first) {
         Backoff backoff;
-        while (backoff.spin()) {
+        while (!backoff.completed()) {
+            backoff.snooze();
             s = op();
             if (!would_block(s)) return s;
         }

@@ -26,6 +26,7 @@ inline void cpu_relax() noexcept {
 class Backoff {
 public:
     static constexpr unsigned kSpinLimit = 6;
+    static constexpr unsigned kYieldLimit = 10;
 
     // Spins once more; false once the spin budget is spent.
     bool spin() noexcept {
@@ -35,16 +36,20 @@ public:
         return true;
     }
 
-    // For waits on another thread's progress (a writer between claiming a
-    // slot and publishing it): spin first, then let the scheduler run it.
+    // For waits on another thread's progress: spin first, then give the
+    // core to it. Safe to call forever.
     void snooze() noexcept {
         if (step_ <= kSpinLimit) {
             for (unsigned i = 0; i < (1u << step_); ++i) cpu_relax();
-            ++step_;
         } else {
             std::this_thread::yield();
         }
+        if (step_ <= kYieldLimit) ++step_;
     }
+
+    // True once snooze() has spun and yielded long enough that the caller
+    // should park instead.
+    bool completed() const noexcept { return step_ > kYieldLimit; }
 
 private:
     unsigned step_ = 0;

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of fastchan on a fresh machine: installs what is missing,
+# builds and runs the GoogleTest suite (plain, then under ThreadSanitizer),
+# installs the package with its test extras and runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Build tools (pip packages on this machine kind) and Debian's GoogleTest.
+"$PYTHON" -m pip install --quiet --disable-pip-version-check cmake ninja
+if [ ! -e /usr/include/gtest/gtest.h ]; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgtest-dev >/dev/null
+fi
+
+run_ctest() {  # $1: build dir, $2: extra CXX flags
+  cmake -S . -B "$1" -G Ninja -DFASTCHAN_BUILD_TESTS=ON -DFASTCHAN_BUILD_PYTHON=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$2" >/dev/null
+  cmake --build "$1"
+  ctest --test-dir "$1" --output-on-failure
+}
+
+echo "== GoogleTest"
+run_ctest build/tests ""
+echo "== GoogleTest under ThreadSanitizer"
+# TSAN cannot map its shadow memory under some kernels' ASLR: run without it.
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  setarch "$(uname -m)" -R bash -c "$(declare -f run_ctest); run_ctest build/tsan '-fsanitize=thread'"
+
+echo "== pytest"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check ".[test]"
+# From outside the source tree, so the installed package is the one tested.
+cd tests/python && "$PYTHON" -m pytest -q -p no:cacheprovider .
