@@ -48,7 +48,8 @@ public:
     // notified afterwards: WaitList::remove tells).
     bool park_until(detail::Clock::time_point deadline) noexcept {
         detail::Backoff backoff;
-        while (backoff.spin()) {
+        while (!backoff.completed()) {
+            backoff.snooze();
             if (notified()) return true;
         }
         for (;;) {
