@@ -1,0 +1,155 @@
+"""Bad input raises a clear, stdlib-style exception and leaves the queue intact."""
+
+import queue
+
+import pytest
+
+import fastchan
+
+
+@pytest.mark.parametrize("bad", ["x", 1.5, True, None, [3]])
+def test_maxsize_must_be_an_int(queue_class, bad):
+    with pytest.raises(TypeError, match="maxsize must be an integer") as info:
+        queue_class(bad)
+    assert repr(bad) in str(info.value)
+
+
+def test_maxsize_accepts_index_objects():
+    class Five:
+        def __index__(self):
+            return 5
+
+    assert fastchan.Queue(Five()).maxsize == 5
+
+
+def filled(queue_class):
+    q = queue_class(5)
+    for x in (3, 1, 2):
+        q.put(x)
+    return q
+
+
+def snapshot(q):
+    """Drains a copy-free view: gets everything, then puts it back in order."""
+    items = [q.get_nowait() for _ in range(q.qsize())]
+    for x in items:
+        q.put_nowait(x)
+    # LIFO puts back reversed order: rebuild so the snapshot is stable
+    if isinstance(q, fastchan.LifoQueue):
+        for _ in items:
+            q.get_nowait()
+        for x in reversed(items):
+            q.put_nowait(x)
+    return items
+
+
+@pytest.mark.parametrize("bad", ["1", b"1", [1], 1j])
+def test_timeout_must_be_a_number(queue_class, bad):
+    q = filled(queue_class)
+    before = snapshot(q)
+    tasks = q.unfinished_tasks
+    with pytest.raises(TypeError, match="timeout") as info:
+        q.get(timeout=bad)
+    assert repr(bad) in str(info.value) or type(bad).__name__ in str(info.value)
+    with pytest.raises(TypeError, match="timeout"):
+        q.put(9, timeout=bad)
+    assert q.unfinished_tasks == tasks and snapshot(q) == before
+
+
+@pytest.mark.parametrize("method", ["get", "put"])
+def test_negative_timeout(queue_class, method):
+    q = filled(queue_class)
+    before = snapshot(q)
+    tasks = q.unfinished_tasks
+    call = (lambda: q.get(timeout=-1)) if method == "get" else (lambda: q.put(9, timeout=-1))
+    with pytest.raises(ValueError, match="non-negative") as info:
+        call()
+    assert "-1" in str(info.value)
+    assert q.unfinished_tasks == tasks and snapshot(q) == before
+
+
+def test_nan_timeout(queue_class):
+    q = filled(queue_class)
+    with pytest.raises(ValueError, match="nan"):
+        q.get(timeout=float("nan"))
+    assert q.qsize() == 3
+
+
+def test_argument_errors_name_the_problem(queue_class):
+    q = filled(queue_class)
+    with pytest.raises(TypeError, match="missing required argument 'item'"):
+        q.put()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'blocking'"):
+        q.get(blocking=False)
+    with pytest.raises(TypeError, match="multiple values for argument 'block'"):
+        q.get(True, block=True)
+    with pytest.raises(TypeError, match="at most 3 arguments"):
+        q.put(1, True, None, 4)
+    with pytest.raises(TypeError):
+        q.put_nowait()
+    with pytest.raises(TypeError):
+        q.shutdown(immediate="x", extra=1)
+    assert q.qsize() == 3 and q.unfinished_tasks == 3
+
+
+def test_block_uses_truth_value(queue_class):
+    q = queue_class()
+    with pytest.raises(queue.Empty):
+        q.get(block=0)
+    with pytest.raises(queue.Empty):
+        q.get([])
+
+
+def test_block_whose_truth_raises(queue_class):
+    class Bad:
+        def __bool__(self):
+            raise RuntimeError("no truth")
+
+    q = filled(queue_class)
+    with pytest.raises(RuntimeError, match="no truth"):
+        q.get(block=Bad())
+    with pytest.raises(RuntimeError, match="no truth"):
+        q.put(9, block=Bad())
+    assert q.qsize() == 3
+
+
+def test_uncomparable_priority_item_leaves_queue_intact():
+    q = fastchan.PriorityQueue()
+    for x in (5, 1, 4, 2, 3):
+        q.put(x)
+    with pytest.raises(TypeError, match="<"):
+        q.put("text")
+    assert q.qsize() == 5 and q.unfinished_tasks == 5
+    assert [q.get() for _ in range(5)] == [1, 2, 3, 4, 5]
+
+
+def test_comparison_that_raises_on_get_leaves_queue_intact():
+    class Fragile:
+        armed = False
+
+        def __init__(self, v):
+            self.v = v
+
+        def __lt__(self, other):
+            if Fragile.armed:
+                raise RuntimeError("comparison failed")
+            return self.v < other.v
+
+    q = fastchan.PriorityQueue()
+    for v in (5, 1, 4, 2, 3, 0, 6):
+        q.put(Fragile(v))
+    Fragile.armed = True
+    with pytest.raises(RuntimeError, match="comparison failed"):
+        q.get()
+    assert q.qsize() == 7
+    Fragile.armed = False
+    assert [q.get().v for _ in range(7)] == [0, 1, 2, 3, 4, 5, 6]
+
+
+def test_uninitialized_subclass_instance():
+    class Broken(fastchan.Queue):
+        def __init__(self):
+            pass  # forgets super().__init__()
+
+    with pytest.raises(TypeError):
+        Broken()
