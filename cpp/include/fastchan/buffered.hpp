@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "status.hpp"
@@ -26,14 +27,16 @@ namespace detail {
 // leaves, so its wake-up is either used or finds the item already taken; one
 // that succeeds on the re-check while a notification raced to it passes that
 // notification on. Either way no item is stranded.
-template <class Op, class Policy>
-Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& policy) {
+template <class Op, class Policy, class Hint>
+Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& policy,
+                  Hint&& may_succeed) {
     Status s = op();
     if (!would_block(s)) return s;
     if constexpr (std::decay_t<Policy>::spin_first) {
         Backoff backoff;
         while (!backoff.completed()) {
             backoff.snooze();
+            if (!may_succeed()) continue;
             s = op();
             if (!would_block(s)) return s;
         }
@@ -56,6 +59,18 @@ Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& p
         if (policy.interrupted()) return Status::interrupted;
     }
 }
+
+template <class Op, class Policy>
+Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& policy) {
+    return wait_until(list, std::forward<Op>(op), deadline, policy, [] { return true; });
+}
+
+// A buffer's cheap readiness hints, where it has them (see ArrayBuffer).
+template <class B, class = void>
+struct has_hints : std::false_type {};
+template <class B>
+struct has_hints<B, std::void_t<decltype(std::declval<const B&>().push_may_succeed())>>
+    : std::true_type {};
 
 }  // namespace detail
 
@@ -83,13 +98,17 @@ public:
 
     template <class Policy = ThreadWait>
     Status send_until(value_type& value, detail::Clock::time_point deadline, Policy&& policy = {}) {
-        return detail::wait_until(senders_, [&] { return try_send(value); }, deadline, policy);
+        return detail::wait_until(
+            senders_, [&] { return try_send(value); }, deadline, policy,
+            [&] { return push_may_succeed(); });
     }
 
     template <class Policy = ThreadWait>
     Status recv_until(std::optional<value_type>& out, detail::Clock::time_point deadline,
                       Policy&& policy = {}) {
-        return detail::wait_until(receivers_, [&] { return try_recv(out); }, deadline, policy);
+        return detail::wait_until(
+            receivers_, [&] { return try_recv(out); }, deadline, policy,
+            [&] { return pop_may_succeed(); });
     }
 
     bool close() {
@@ -106,6 +125,15 @@ public:
     Buffer& buffer() noexcept { return buffer_; }
 
 private:
+    bool push_may_succeed() const {
+        if constexpr (detail::has_hints<Buffer>::value) return buffer_.push_may_succeed();
+        return true;
+    }
+    bool pop_may_succeed() const {
+        if constexpr (detail::has_hints<Buffer>::value) return buffer_.pop_may_succeed();
+        return true;
+    }
+
     Buffer buffer_;
     WaitList senders_;
     WaitList receivers_;

@@ -113,6 +113,21 @@ public:
         }
     }
 
+    // Cheap hints for a waiting side's spin loop: they read only the slot
+    // the next operation would use, not the other side's index, so polling
+    // does not steal the other side's cache line. A true answer is only a
+    // hint; the try_* call decides.
+    bool push_may_succeed() const noexcept {
+        std::size_t tail = tail_.load(std::memory_order_relaxed);
+        const Slot& slot = slots_[tail & (mark_bit_ - 1)];
+        return (tail & mark_bit_) || slot.stamp.load(std::memory_order_relaxed) == tail;
+    }
+    bool pop_may_succeed() const noexcept {
+        std::size_t head = head_.load(std::memory_order_relaxed);
+        const Slot& slot = slots_[head & (mark_bit_ - 1)];
+        return slot.stamp.load(std::memory_order_relaxed) == head + 1 || is_closed();
+    }
+
     bool close() noexcept {
         return !(tail_.fetch_or(mark_bit_, std::memory_order_seq_cst) & mark_bit_);
     }
@@ -147,9 +162,9 @@ private:
     }
 
     // Senders and receivers each write their own cache line.
-    alignas(64) std::atomic<std::size_t> head_{0};
-    alignas(64) std::atomic<std::size_t> tail_{0};
-    alignas(64) const std::size_t cap_;
+    alignas(128) std::atomic<std::size_t> head_{0};
+    alignas(128) std::atomic<std::size_t> tail_{0};
+    alignas(128) const std::size_t cap_;
     const std::size_t mark_bit_;
     const std::size_t one_lap_;
     std::unique_ptr<Slot[]> slots_;
