@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -60,67 +61,63 @@ std::optional<int> recv_somehow(Channel<int>& ch, std::mt19937& rng) {
 
 class Stress : public ::testing::TestWithParam<std::size_t> {};
 
-TEST_P(Stress, EveryItemReceivedExactlyOnce) {
-    auto ch = make_channel<int>(GetParam());
-    const int per_producer = 20000 / kScale;
-    const int total = per_producer * kProducers;
-    std::vector<std::atomic<int>> seen(total);
+struct Tally {
+    std::vector<std::atomic<int>> received;  // times each id was received
+    std::vector<std::atomic<int>> accepted;  // 1 if a send of the id reported ok
+    explicit Tally(int n) : received(n), accepted(n) {}
+};
 
+// kProducers threads send unique ids, kConsumers threads receive until the
+// channel is closed and drained; close() comes after the producers finish,
+// or `close_after` into the stream.
+void stream(Channel<int>& ch, Tally& tally, int per_producer,
+            std::optional<std::chrono::milliseconds> close_after, unsigned seed) {
     std::vector<std::thread> consumers;
     for (int c = 0; c < kConsumers; ++c) {
         consumers.emplace_back([&, c] {
-            std::mt19937 rng(1000 + c);
-            while (auto item = recv_somehow(*ch, rng)) seen[*item].fetch_add(1);
+            std::mt19937 rng(seed + 100 + c);
+            while (auto item = recv_somehow(ch, rng)) tally.received[*item].fetch_add(1);
         });
     }
     std::vector<std::thread> producers;
     for (int p = 0; p < kProducers; ++p) {
         producers.emplace_back([&, p] {
-            std::mt19937 rng(p);
+            std::mt19937 rng(seed + p);
             for (int i = 0; i < per_producer; ++i) {
-                ASSERT_TRUE(send_somehow(*ch, p * per_producer + i, rng));
+                int id = p * per_producer + i;
+                if (!send_somehow(ch, id, rng)) return;  // closed: stop producing
+                tally.accepted[id] = 1;
             }
         });
     }
+    if (close_after) {
+        std::this_thread::sleep_for(*close_after);
+        ch.close();
+    }
     for (auto& t : producers) t.join();
-    ch->close();
+    ch.close();
     for (auto& t : consumers) t.join();
+}
 
-    for (int i = 0; i < total; ++i) ASSERT_EQ(seen[i].load(), 1) << "item " << i;
+TEST_P(Stress, EveryItemReceivedExactlyOnce) {
+    auto ch = make_channel<int>(GetParam());
+    const int per_producer = 20000 / kScale;
+    Tally tally(per_producer * kProducers);
+    stream(*ch, tally, per_producer, std::nullopt, 1);
+    for (std::size_t i = 0; i < tally.received.size(); ++i) {
+        ASSERT_EQ(tally.accepted[i].load(), 1) << "item " << i;
+        ASSERT_EQ(tally.received[i].load(), 1) << "item " << i;
+    }
 }
 
 TEST_P(Stress, CloseMidStreamLosesAndDuplicatesNothing) {
     auto ch = make_channel<int>(GetParam());
     const int per_producer = 20000 / kScale;
-    const int total = per_producer * kProducers;
-    std::vector<std::atomic<int>> seen(total);
-    std::vector<std::atomic<int>> accepted(total);
-
-    std::vector<std::thread> consumers;
-    for (int c = 0; c < kConsumers; ++c) {
-        consumers.emplace_back([&, c] {
-            std::mt19937 rng(2000 + c);
-            while (auto item = recv_somehow(*ch, rng)) seen[*item].fetch_add(1);
-        });
-    }
-    std::vector<std::thread> producers;
-    for (int p = 0; p < kProducers; ++p) {
-        producers.emplace_back([&, p] {
-            std::mt19937 rng(10 + p);
-            for (int i = 0; i < per_producer; ++i) {
-                int id = p * per_producer + i;
-                if (!send_somehow(*ch, id, rng)) return;  // closed: stop producing
-                accepted[id] = 1;
-            }
-        });
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    ch->close();
-    for (auto& t : producers) t.join();
-    for (auto& t : consumers) t.join();
-
-    for (int i = 0; i < total; ++i) {
-        ASSERT_EQ(seen[i].load(), accepted[i].load()) << "item " << i;
+    Tally tally(per_producer * kProducers);
+    stream(*ch, tally, per_producer, std::chrono::milliseconds(1), 2);
+    // Items whose send reported ok arrive exactly once; rejected ones never.
+    for (std::size_t i = 0; i < tally.received.size(); ++i) {
+        ASSERT_EQ(tally.received[i].load(), tally.accepted[i].load()) << "item " << i;
     }
 }
 
