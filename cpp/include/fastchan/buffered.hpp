@@ -22,11 +22,13 @@ namespace fastchan {
 
 namespace detail {
 
-// The blocking loop shared by every buffered flavor: try; register; re-check;
+// The blocking loop shared by every buffered flavor: try; spin (retrying
+// only when the buffer's cheap hint says it may work); register; re-check;
 // sleep; unregister; retry. A notified waiter always retries before it
-// leaves, so its wake-up is either used or finds the item already taken; one
-// that succeeds on the re-check while a notification raced to it passes that
-// notification on. Either way no item is stranded.
+// leaves, so its wake-up is either used or finds the item already taken. A
+// waiter that leaves without using a wake-up that raced to it (its re-check
+// succeeded anyway, or its operation failed with Status::interrupted) passes
+// that wake-up on. Either way no item is stranded beside a sleeping waiter.
 template <class Op, class Policy, class Hint>
 Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& policy,
                   Hint&& may_succeed) {
@@ -36,6 +38,7 @@ Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& p
         Backoff backoff;
         while (!backoff.completed()) {
             backoff.snooze();
+            if (deadline != kNoDeadline && Clock::now() >= deadline) break;
             if (!may_succeed()) continue;
             s = op();
             if (!would_block(s)) return s;
@@ -47,15 +50,18 @@ Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& p
         list.push(waiter);
         s = op();
         if (!would_block(s)) {
-            if (!list.remove(waiter) && s == Status::ok) list.notify_one();
+            if (!list.remove(waiter) && s != Status::closed) list.notify_one();
             return s;
         }
         policy.release();
         waiter.park_until(policy.slice_end(deadline));
-        list.remove(waiter);
+        bool notified = !list.remove(waiter);
         policy.reacquire();
         s = op();
-        if (!would_block(s)) return s;
+        if (!would_block(s)) {
+            if (notified && s == Status::interrupted) list.notify_one();
+            return s;
+        }
         if (policy.interrupted()) return Status::interrupted;
     }
 }
