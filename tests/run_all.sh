@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of fastchan on a fresh machine: installs what is missing,
 # builds and runs the GoogleTest suite (plain, then under ThreadSanitizer),
-# installs the package with its test extras and runs pytest.
+# installs the package with its test extras and runs pytest, on every other
+# CPython >= 3.9 found under ~/.pyenv too, then on $PYTHON (default python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -29,7 +30,23 @@ echo "== GoogleTest under ThreadSanitizer"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   setarch "$(uname -m)" -R bash -c "$(declare -f run_ctest); run_ctest build/tsan '-fsanitize=thread'"
 
-echo "== pytest"
-"$PYTHON" -m pip install --quiet --disable-pip-version-check ".[test]"
-# From outside the source tree, so the installed package is the one tested.
-cd tests/python && "$PYTHON" -m pytest -q -p no:cacheprovider .
+# pytest from outside the source tree, so the installed package is the one tested.
+run_pytest() {  # $1: python
+  "$1" -m pip install --quiet --disable-pip-version-check ".[test]"
+  (cd tests/python && "$1" -m pytest -q -p no:cacheprovider .)
+}
+
+# Every other CPython >= 3.9 this machine has (pyenv), each in its own venv.
+version_of() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
+main_version=$(version_of "$PYTHON")
+for other in "$HOME"/.pyenv/versions/3.*/bin/python3; do
+  [ -x "$other" ] || continue
+  version=$(version_of "$other")
+  case "$version" in 3.[0-8]|"$main_version") continue ;; esac
+  echo "== pytest on CPython $version"
+  "$other" -m venv --clear "build/venv-$version"
+  run_pytest "$PWD/build/venv-$version/bin/python"
+done
+
+echo "== pytest on CPython $main_version"
+run_pytest "$PYTHON"
