@@ -18,6 +18,9 @@ struct Errors {
 // Filled once at module import; the references are kept for the process.
 inline Errors g_errors;
 
+// _core.EMPTY: what _try_get returns when no item is available.
+inline PyObject* g_empty_marker = nullptr;
+
 // Sets the exception for a failed operation and returns nullptr.
 // `would_block` is Empty for gets and Full for puts.
 inline PyObject* raise_for(Status s, PyObject* would_block) {

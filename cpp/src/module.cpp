@@ -8,6 +8,7 @@ namespace py = pybind11;
 
 namespace fastchan::py {
 void register_queue(::py::module_& m);
+void register_asyncio(::py::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
@@ -20,6 +21,10 @@ PYBIND11_MODULE(_core, m) {
     g_errors.full = ::py::object(errors.attr("Full")).release().ptr();
     g_errors.shutdown = ::py::object(errors.attr("ShutDown")).release().ptr();
 
+    ::py::object empty_marker = ::py::module_::import("builtins").attr("object")();
+    m.attr("EMPTY") = empty_marker;
+    g_empty_marker = empty_marker.release().ptr();
+
     m.def(
         "_set_main_thread", [](unsigned long ident) { g_main_thread.store(ident); },
         "Record the main thread's ident (at import, and in a forked child).");
@@ -29,4 +34,5 @@ PYBIND11_MODULE(_core, m) {
         "until the process ends instead of re-entering a finalizing interpreter.");
 
     register_queue(m);
+    register_asyncio(m);
 }

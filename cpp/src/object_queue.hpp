@@ -103,6 +103,15 @@ public:
             detail::kNoDeadline, policy);
     }
 
+    // Where non-thread waiters (event loop tasks) register; see loop_waker.hpp.
+    WaitList& getters() {
+        return flavor_.visit([](auto& f) -> WaitList& { return f.receivers(); });
+    }
+    WaitList& putters() {
+        return flavor_.visit([](auto& f) -> WaitList& { return f.senders(); });
+    }
+    WaitList& joiners() noexcept { return joiners_; }
+
     bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_relaxed); }
 
     // Python 3.13's Queue.shutdown(): puts fail from now on; getters drain,

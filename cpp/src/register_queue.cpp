@@ -44,11 +44,14 @@ void register_queue(::py::module_& m) {
     m.attr("LIFO") = static_cast<int>(QueueKind::lifo);
     m.attr("PRIORITY") = static_cast<int>(QueueKind::priority);
 
-    ::py::class_<ObjectQueue> queue(m, "_QueueCore",
-                                    "Native queue of Python objects (base of fastchan.Queue).");
+    ::py::class_<ObjectQueue, std::shared_ptr<ObjectQueue>> queue(
+        m, "_QueueCore", "Native queue of Python objects (base of fastchan.Queue).");
     queue
+        // A second Python object on the same native queue (sync_q / async_q).
+        .def(::py::init([](std::shared_ptr<ObjectQueue> same) { return same; }),
+             ::py::arg("same"))
         .def(::py::init([](::py::handle maxsize, int kind) {
-                 return std::make_unique<ObjectQueue>(parse_maxsize(maxsize), parse_kind(kind));
+                 return std::make_shared<ObjectQueue>(parse_maxsize(maxsize), parse_kind(kind));
              }),
              ::py::arg("maxsize") = 0, ::py::arg("kind") = 0)
         .def_property_readonly("maxsize", &ObjectQueue::maxsize,

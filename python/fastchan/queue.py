@@ -8,7 +8,7 @@ only while they wait.
 
 import types
 
-from . import _core
+from . import _core, _views
 from ._errors import Empty, Full, ShutDown
 
 __all__ = ["Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown"]
@@ -30,6 +30,18 @@ class Queue(_core._QueueCore):
 
     __class_getitem__ = classmethod(types.GenericAlias)
 
+    @property
+    def sync_q(self):
+        """This queue: it is the queue.Queue interface already."""
+        return self
+
+    @property
+    def async_q(self):
+        """The asyncio.Queue interface (awaitable put/get) of this same queue."""
+        from . import asyncio as async_queues
+
+        return _views.paired(self, "async", async_queues.KIND_CLASSES[self._kind])
+
 
 class LifoQueue(Queue):
     """Variant of Queue that retrieves most recently added entries first."""
@@ -46,6 +58,9 @@ class PriorityQueue(Queue):
     """
 
     _kind = _core.PRIORITY
+
+
+KIND_CLASSES = {_core.FIFO: Queue, _core.LIFO: LifoQueue, _core.PRIORITY: PriorityQueue}
 
 
 class SimpleQueue(_core._SimpleQueueCore):

@@ -124,6 +124,11 @@ public:
         return true;
     }
 
+    // The wait lists, for waiters that do not block a thread (an event loop's
+    // task): register, re-check with try_send/try_recv, then await the wake-up.
+    WaitList& senders() noexcept { return senders_; }
+    WaitList& receivers() noexcept { return receivers_; }
+
     bool is_closed() const { return buffer_.is_closed(); }
     std::size_t size() const { return buffer_.size(); }
     std::size_t capacity() const { return buffer_.capacity(); }

@@ -1,0 +1,180 @@
+// Waking asyncio tasks from any thread, GIL-free on the waking side.
+//
+// A task that must wait registers an AsyncWaiter on a queue's wait list, like
+// a thread would, and awaits a future of its own loop. The waiter's Waker is
+// its loop's LoopWaker: notify() (under the wait list's lock, possibly on a
+// thread with no GIL) appends the waiter to the loop's inbox and writes the
+// loop's eventfd only if it was not already armed, so a burst of wake-ups
+// costs one write. The loop's reader callback, drain(), runs with the GIL:
+// it disarms, takes the inbox and resolves the futures; the woken tasks then
+// retry their operation, as woken threads do.
+#pragma once
+
+#include <Python.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <mutex>
+#include <system_error>
+#include <vector>
+
+#if defined(__linux__)
+#include <sys/eventfd.h>
+#endif
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fastchan/detail/spin.hpp>
+#include <fastchan/waiter.hpp>
+
+namespace fastchan::py {
+
+class AsyncWaiter;
+
+class LoopWaker final : public Waker {
+public:
+    LoopWaker();
+    ~LoopWaker();
+    LoopWaker(const LoopWaker&) = delete;
+    LoopWaker& operator=(const LoopWaker&) = delete;
+
+    // The descriptor the loop watches (loop.add_reader).
+    int fileno() const noexcept { return read_fd_; }
+
+    void wake(Waiter& waiter) noexcept override;
+
+    // The loop's reader callback; GIL held, no other lock held.
+    void drain();
+
+private:
+    int read_fd_ = -1;
+    int write_fd_ = -1;  // == read_fd_ for an eventfd
+    std::atomic<bool> armed_{false};
+    detail::SpinLock lock_;
+    std::vector<AsyncWaiter*> inbox_;
+};
+
+// One awaiting task's registration on one wait list. Shared by the Python
+// handle and, once notified, by the loop's inbox (a count that needs no GIL);
+// freed with the GIL by whichever lets go last.
+class AsyncWaiter {
+public:
+    // References are new; all are released with the GIL when the waiter dies.
+    AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future, WaitList& list,
+                PyObject* list_owner)
+        : waiter(this, &waker), future_(future), waker_owner_(waker_owner), list_(list),
+          list_owner_(list_owner) {
+        Py_INCREF(future_);
+        Py_INCREF(waker_owner_);
+        Py_INCREF(list_owner_);
+    }
+    AsyncWaiter(const AsyncWaiter&) = delete;
+    AsyncWaiter& operator=(const AsyncWaiter&) = delete;
+
+    void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+
+    // GIL held.
+    void release() {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+
+    void register_() { list_.push(waiter); }
+
+    // Unregisters; true if a notification had already taken this waiter.
+    bool unregister() { return !list_.remove(waiter); }
+
+    // Cancelled or abandoned: a wake-up it was given goes to the next waiter.
+    void cancel() {
+        if (unregister()) list_.notify_one();
+    }
+
+    // GIL held: completes the future unless the task already gave up on it.
+    void resolve();
+
+    Waiter waiter;
+
+private:
+    ~AsyncWaiter() {
+        Py_DECREF(future_);
+        Py_DECREF(waker_owner_);
+        Py_DECREF(list_owner_);
+    }
+
+    std::atomic<int> refs_{1};
+    PyObject* future_;
+    PyObject* waker_owner_;  // keeps the LoopWaker alive while notifiers may use it
+    WaitList& list_;
+    PyObject* list_owner_;   // keeps the queue (and so `list_`) alive
+};
+
+inline LoopWaker::LoopWaker() {
+#if defined(__linux__)
+    read_fd_ = write_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (read_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+#else
+    int fds[2];
+    if (pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+    for (int fd : fds) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    read_fd_ = fds[0];
+    write_fd_ = fds[1];
+#endif
+}
+
+inline LoopWaker::~LoopWaker() {
+    // Every inboxed waiter holds a reference to this waker's owner, so the
+    // inbox is empty here.
+    if (write_fd_ != read_fd_) close(write_fd_);
+    close(read_fd_);
+}
+
+inline void LoopWaker::wake(Waiter& waiter) noexcept {
+    auto* async_waiter = static_cast<AsyncWaiter*>(waiter.packet);
+    async_waiter->retain();
+    {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        inbox_.push_back(async_waiter);  // reserved ahead by drain(): no allocation here in practice
+    }
+    if (!armed_.exchange(true, std::memory_order_acq_rel)) {
+        std::uint64_t one = 1;
+        ssize_t written = write(write_fd_, &one, sizeof one);
+        (void)written;  // a full pipe/eventfd is already readable: nothing is lost
+    }
+}
+
+inline void LoopWaker::drain() {
+    char buffer[64];
+    while (read(read_fd_, buffer, sizeof buffer) > 0) {
+    }
+    // Disarm before taking the inbox: a wake-up after this re-arms and writes.
+    armed_.store(false, std::memory_order_seq_cst);
+    std::vector<AsyncWaiter*> woken;
+    {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        woken.swap(inbox_);
+        inbox_.reserve(woken.size());
+    }
+    for (AsyncWaiter* w : woken) {
+        w->resolve();
+        w->release();
+    }
+}
+
+inline void AsyncWaiter::resolve() {
+    PyObject* done = PyObject_CallMethod(future_, "done", nullptr);
+    if (done == nullptr) {
+        PyErr_WriteUnraisable(future_);
+        return;
+    }
+    int is_done = PyObject_IsTrue(done);
+    Py_DECREF(done);
+    if (is_done != 0) return;  // cancelled: the task passes the wake-up on itself
+    PyObject* result = PyObject_CallMethod(future_, "set_result", "O", Py_None);
+    if (result == nullptr) PyErr_WriteUnraisable(future_);
+    Py_XDECREF(result);
+}
+
+}  // namespace fastchan::py

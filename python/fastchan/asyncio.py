@@ -1,0 +1,136 @@
+"""Drop-in replacements for asyncio's queues, on fastchan's native channel.
+
+``fastchan.asyncio.Queue``, ``LifoQueue`` and ``PriorityQueue`` keep
+``asyncio.Queue``'s interface and Python 3.13's semantics (``shutdown()``,
+``QueueShutDown``) on every supported Python. They can be created with no
+running loop, used from any number of event loops at once, and shared with
+threads: ``fastchan.Queue(n).async_q`` and ``fastchan.asyncio.Queue(n).sync_q``
+are two views of one native queue.
+
+A task that must wait registers on the queue like a thread would and awaits a
+future of its own loop; whoever changes the queue (a task, a thread, any
+loop) wakes it through that loop's LoopWaker: one eventfd write per burst,
+no GIL needed by the waker. A cancelled waiter never loses an item: it passes
+a wake-up it was given on to the next waiter.
+"""
+
+import asyncio as _asyncio
+import types as _types
+import weakref as _weakref
+
+from . import _core, _views
+from ._errors import Empty as QueueEmpty, Full as QueueFull, ShutDown as QueueShutDown
+
+__all__ = ["Queue", "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull", "QueueShutDown"]
+
+_EMPTY = _core.EMPTY
+_wakers = _weakref.WeakKeyDictionary()
+
+
+def _waker_for(loop):
+    """The running loop's LoopWaker, created and watched on first use."""
+    waker = _wakers.get(loop)
+    if waker is None:
+        waker = _core.LoopWaker()
+        loop.add_reader(waker.fileno(), waker.drain)
+        _wakers[loop] = waker
+    return waker
+
+
+async def _wait(register, queue, *args):
+    """Registers on `queue` with `register` until it completes the operation
+    (returns its result) or raises; the caller retries after each wake-up."""
+    loop = _asyncio.get_running_loop()
+    fut = loop.create_future()
+    handle = register(queue, _waker_for(loop), fut, *args)
+    if handle is None:
+        return True
+    try:
+        await fut
+    except BaseException:
+        handle.cancel()  # passes on a wake-up it may have been given
+        raise
+    handle.finish()
+    return False
+
+
+class Queue(_core._QueueCore):
+    """A FIFO queue for asyncio tasks (and threads, through ``sync_q``).
+
+    If maxsize is less than or equal to zero, the queue size is infinite.
+    Unlike asyncio.Queue it is not bound to a loop: any task of any loop may
+    use it.
+    """
+
+    _kind = _core.FIFO
+
+    def __init__(self, maxsize=0):
+        super().__init__(maxsize, self._kind)
+
+    def __repr__(self):
+        return f"<{type(self).__module__}.{type(self).__qualname__} maxsize={self.maxsize} qsize={self.qsize()}>"
+
+    __class_getitem__ = classmethod(_types.GenericAlias)
+
+    async def put(self, item):
+        """Put an item into the queue; wait for a free slot if it is full.
+
+        Raises QueueShutDown if the queue has been shut down.
+        """
+        while not self._try_put(item):
+            if await _wait(_core._register_put, self, item):
+                return
+
+    async def get(self):
+        """Remove and return an item; wait until one is available.
+
+        Raises QueueShutDown if the queue has been shut down and is empty, or
+        at once after shutdown(immediate=True).
+        """
+        while True:
+            item = self._try_get()
+            if item is not _EMPTY:
+                return item
+            loop = _asyncio.get_running_loop()
+            fut = loop.create_future()
+            handle, item = _core._register_get(self, _waker_for(loop), fut)
+            if handle is None:
+                return item
+            try:
+                await fut
+            except BaseException:
+                handle.cancel()  # passes on a wake-up it may have been given
+                raise
+            handle.finish()
+
+    async def join(self):
+        """Block until every item put has been gotten and marked done."""
+        while not await _wait(_core._register_join, self):
+            pass
+
+    @property
+    def sync_q(self):
+        """The queue.Queue interface (blocking put/get) of this same queue."""
+        from . import queue as thread_queues
+
+        return _views.paired(self, "sync", thread_queues.KIND_CLASSES[self._kind])
+
+    @property
+    def async_q(self):
+        """This queue: it is the asyncio interface already."""
+        return self
+
+
+class LifoQueue(Queue):
+    """A LIFO queue for asyncio tasks: most recently added entries first."""
+
+    _kind = _core.LIFO
+
+
+class PriorityQueue(Queue):
+    """A priority queue for asyncio tasks: lowest entries first (heapq order)."""
+
+    _kind = _core.PRIORITY
+
+
+KIND_CLASSES = {_core.FIFO: Queue, _core.LIFO: LifoQueue, _core.PRIORITY: PriorityQueue}
