@@ -25,6 +25,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <pybind11/pybind11.h>
+
 #include <fastchan/detail/spin.hpp>
 #include <fastchan/waiter.hpp>
 
@@ -60,12 +62,14 @@ private:
 // freed with the GIL by whichever lets go last.
 class AsyncWaiter {
 public:
-    // References are new; all are released with the GIL when the waiter dies.
+    // The future is held weakly: a task abandoned on a closed loop must stay
+    // collectable, and its collection (closing the coroutine) cancels this
+    // registration, passing on any wake-up it was given. GIL held.
     AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future, WaitList& list,
                 PyObject* list_owner)
-        : waiter(this, &waker), future_(future), waker_owner_(waker_owner), list_(list),
-          list_owner_(list_owner) {
-        Py_INCREF(future_);
+        : waiter(this, &waker), future_(PyWeakref_NewRef(future, nullptr)),
+          waker_owner_(waker_owner), list_(list), list_owner_(list_owner) {
+        if (future_ == nullptr) throw pybind11::error_already_set();
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
     }
@@ -81,8 +85,13 @@ public:
 
     void register_() { list_.push(waiter); }
 
-    // Unregisters; true if a notification had already taken this waiter.
-    bool unregister() { return !list_.remove(waiter); }
+    // After the wake-up (or to give up): leave the wait list. True if a
+    // notification had taken this waiter; only the first call counts.
+    bool unregister() {
+        if (left_) return false;
+        left_ = true;
+        return !list_.remove(waiter);
+    }
 
     // Cancelled or abandoned: a wake-up it was given goes to the next waiter.
     void cancel() {
@@ -102,7 +111,8 @@ private:
     }
 
     std::atomic<int> refs_{1};
-    PyObject* future_;
+    bool left_ = false;   // unregister() ran (GIL-protected)
+    PyObject* future_;    // a weak reference
     PyObject* waker_owner_;  // keeps the LoopWaker alive while notifiers may use it
     WaitList& list_;
     PyObject* list_owner_;   // keeps the queue (and so `list_`) alive
@@ -164,17 +174,26 @@ inline void LoopWaker::drain() {
 }
 
 inline void AsyncWaiter::resolve() {
-    PyObject* done = PyObject_CallMethod(future_, "done", nullptr);
-    if (done == nullptr) {
-        PyErr_WriteUnraisable(future_);
-        return;
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject* future = nullptr;
+    if (PyWeakref_GetRef(future_, &future) <= 0) return;  // gone (or error: treat alike)
+#else
+    PyObject* future = PyWeakref_GetObject(future_);
+    if (future == Py_None) return;
+    Py_INCREF(future);
+#endif
+    // (A task that is gone was collected, which passed the wake-up on.)
+    PyObject* done = PyObject_CallMethod(future, "done", nullptr);
+    int is_done = done ? PyObject_IsTrue(done) : -1;
+    Py_XDECREF(done);
+    if (is_done == 0) {
+        // Not cancelled (a cancelled task passes the wake-up on itself).
+        PyObject* result = PyObject_CallMethod(future, "set_result", "O", Py_None);
+        if (result == nullptr) is_done = -1;
+        Py_XDECREF(result);
     }
-    int is_done = PyObject_IsTrue(done);
-    Py_DECREF(done);
-    if (is_done != 0) return;  // cancelled: the task passes the wake-up on itself
-    PyObject* result = PyObject_CallMethod(future_, "set_result", "O", Py_None);
-    if (result == nullptr) PyErr_WriteUnraisable(future_);
-    Py_XDECREF(result);
+    if (is_done < 0) PyErr_WriteUnraisable(future);
+    Py_DECREF(future);
 }
 
 }  // namespace fastchan::py
