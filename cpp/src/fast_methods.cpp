@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "errors.hpp"
+#include "loop_waker.hpp"
 #include "object_queue.hpp"
 
 namespace fastchan::py {
@@ -99,6 +100,7 @@ bool parse_timeout(PyObject* obj, bool block, Clock::time_point& deadline) {
 }
 
 PyObject* queue_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    LocalWakeups wakeups;
     static const char* const names[] = {"item", "block", "timeout"};
     PyObject* a[3];
     if (!bind_args("put", names, 1, args, nargs, kwnames, a)) return nullptr;
@@ -113,6 +115,7 @@ PyObject* queue_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
 }
 
 PyObject* queue_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    LocalWakeups wakeups;
     static const char* const names[] = {"block", "timeout"};
     PyObject* a[2];
     if (!bind_args("get", names, 0, args, nargs, kwnames, a)) return nullptr;
@@ -127,6 +130,7 @@ PyObject* queue_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
 }
 
 PyObject* queue_put_nowait(PyObject* self, PyObject* item) {
+    LocalWakeups wakeups;
     ObjectQueue* q = native(self);
     if (q == nullptr) return nullptr;
     Status s = q->put(item, false, detail::kNoDeadline);
@@ -135,6 +139,7 @@ PyObject* queue_put_nowait(PyObject* self, PyObject* item) {
 }
 
 PyObject* queue_get_nowait(PyObject* self, PyObject*) {
+    LocalWakeups wakeups;
     ObjectQueue* q = native(self);
     if (q == nullptr) return nullptr;
     PyObject* item;
@@ -146,6 +151,7 @@ PyObject* queue_get_nowait(PyObject* self, PyObject*) {
 // flow. _try_get returns the item or _core.EMPTY; _try_put returns a bool.
 // Both raise ShutDown as get/put do.
 PyObject* queue_try_get(PyObject* self, PyObject*) {
+    LocalWakeups wakeups;
     ObjectQueue* q = native(self);
     if (q == nullptr) return nullptr;
     PyObject* item;
@@ -159,6 +165,7 @@ PyObject* queue_try_get(PyObject* self, PyObject*) {
 }
 
 PyObject* queue_try_put(PyObject* self, PyObject* item) {
+    LocalWakeups wakeups;
     ObjectQueue* q = native(self);
     if (q == nullptr) return nullptr;
     Status s = q->put(item, false, detail::kNoDeadline);
@@ -168,16 +175,19 @@ PyObject* queue_try_put(PyObject* self, PyObject* item) {
 }
 
 PyObject* queue_qsize(PyObject* self, PyObject*) {
+    LocalWakeups wakeups;
     ObjectQueue* q = native(self);
     return q ? PyLong_FromSize_t(q->qsize()) : nullptr;
 }
 
 PyObject* queue_empty(PyObject* self, PyObject*) {
+    LocalWakeups wakeups;
     ObjectQueue* q = native(self);
     return q ? PyBool_FromLong(q->qsize() == 0) : nullptr;
 }
 
 PyObject* queue_full(PyObject* self, PyObject*) {
+    LocalWakeups wakeups;
     ObjectQueue* q = native(self);
     return q ? PyBool_FromLong(q->full()) : nullptr;
 }

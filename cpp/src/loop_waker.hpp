@@ -8,6 +8,11 @@
 // costs one write. The loop's reader callback, drain(), runs with the GIL:
 // it disarms, takes the inbox and resolves the futures; the woken tasks then
 // retry their operation, as woken threads do.
+//
+// A wake-up from the loop's own thread (a task's put waking a getter of the
+// same loop) skips the eventfd: it is resolved when the binding call that
+// caused it returns (LocalWakeups), so the woken task runs in the next loop
+// iteration, as with asyncio.Queue.
 #pragma once
 
 #include <Python.h>
@@ -17,6 +22,7 @@
 #include <cstdint>
 #include <mutex>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #if defined(__linux__)
@@ -49,12 +55,71 @@ public:
     // The loop's reader callback; GIL held, no other lock held.
     void drain();
 
+    // Resolves the waiters in the inbox; GIL held, no other lock held.
+    void resolve_inbox();
+
 private:
+    friend class LocalWakeups;
+
+    const std::thread::id loop_thread_ = std::this_thread::get_id();
+    bool listed_locally_ = false;  // in this (loop) thread's LocalWakeups list
     int read_fd_ = -1;
     int write_fd_ = -1;  // == read_fd_ for an eventfd
     std::atomic<bool> armed_{false};
     detail::SpinLock lock_;
     std::vector<AsyncWaiter*> inbox_;
+};
+
+// Put at the top of every binding entry point that can wake a waiter: while
+// one is alive on a thread, wake-ups of that thread's own loop are queued
+// here instead of written to the eventfd, and resolved when the outermost
+// one ends (GIL held, no other lock held).
+class LocalWakeups {
+public:
+    LocalWakeups() noexcept { ++depth(); }
+    ~LocalWakeups() {
+        if (--depth() == 0 && !listed().empty()) flush();
+    }
+    LocalWakeups(const LocalWakeups&) = delete;
+    LocalWakeups& operator=(const LocalWakeups&) = delete;
+
+    // From LoopWaker::wake(): true if the wake-up will be resolved here.
+    static bool take(LoopWaker& waker) noexcept {
+        if (depth() == 0 || std::this_thread::get_id() != waker.loop_thread_) return false;
+        if (!waker.listed_locally_) {
+            waker.listed_locally_ = true;
+            listed().push_back(&waker);
+        }
+        return true;
+    }
+
+private:
+    static int& depth() noexcept {
+        thread_local int value = 0;
+        return value;
+    }
+    static std::vector<LoopWaker*>& listed() noexcept {
+        thread_local std::vector<LoopWaker*> value;
+        return value;
+    }
+    static void flush() {
+        // The entry point may be returning with a Python error set.
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        flush_listed();
+        PyErr_Restore(type, value, traceback);
+    }
+    static void flush_listed() {
+        std::vector<LoopWaker*> wakers;
+        wakers.swap(listed());
+        ++depth();  // wake-ups while resolving are queued again, not lost
+        for (LoopWaker* waker : wakers) {
+            waker->listed_locally_ = false;
+            waker->resolve_inbox();
+        }
+        --depth();
+        if (!listed().empty()) flush_listed();
+    }
 };
 
 // One awaiting task's registration on one wait list. Shared by the Python
@@ -148,6 +213,7 @@ inline void LoopWaker::wake(Waiter& waiter) noexcept {
         std::lock_guard<detail::SpinLock> guard(lock_);
         inbox_.push_back(async_waiter);  // reserved ahead by drain(): no allocation here in practice
     }
+    if (LocalWakeups::take(*this)) return;
     if (!armed_.exchange(true, std::memory_order_acq_rel)) {
         std::uint64_t one = 1;
         ssize_t written = write(write_fd_, &one, sizeof one);
@@ -161,6 +227,10 @@ inline void LoopWaker::drain() {
     }
     // Disarm before taking the inbox: a wake-up after this re-arms and writes.
     armed_.store(false, std::memory_order_seq_cst);
+    resolve_inbox();
+}
+
+inline void LoopWaker::resolve_inbox() {
     std::vector<AsyncWaiter*> woken;
     {
         std::lock_guard<detail::SpinLock> guard(lock_);
@@ -192,7 +262,15 @@ inline void AsyncWaiter::resolve() {
         if (result == nullptr) is_done = -1;
         Py_XDECREF(result);
     }
-    if (is_done < 0) PyErr_WriteUnraisable(future);
+    if (is_done < 0) {
+        // The future cannot be completed (its loop is closed): this waiter will
+        // never run, so its wake-up goes to the next waiter now.
+        PyErr_Clear();
+        if (!left_) {
+            left_ = true;
+            list_.notify_one();
+        }
+    }
     Py_DECREF(future);
 }
 

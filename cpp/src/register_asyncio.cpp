@@ -21,6 +21,7 @@ public:
     AsyncWait(const AsyncWait&) = delete;
     AsyncWait& operator=(const AsyncWait&) = delete;
     ~AsyncWait() {
+        LocalWakeups wakeups;
         waiter_->cancel();  // abandoned (the coroutine was closed): never strand a wake-up
         waiter_->release();
     }
@@ -28,7 +29,10 @@ public:
     // After the wake-up: leave the wait list (a no-op if a notifier took us).
     void finish() { waiter_->unregister(); }
     // The task gave up: leave the list, passing on a wake-up it was given.
-    void cancel() { waiter_->cancel(); }
+    void cancel() {
+        LocalWakeups wakeups;
+        waiter_->cancel();
+    }
 
 private:
     AsyncWaiter* waiter_;
@@ -41,6 +45,7 @@ template <class Attempt>
 std::unique_ptr<AsyncWait> register_then_recheck(WaitList& list, ::py::handle queue,
                                                  ::py::handle waker, ::py::handle future,
                                                  Attempt&& attempt) {
+    LocalWakeups wakeups;
     auto& loop_waker = waker.cast<LoopWaker&>();
     auto handle = std::make_unique<AsyncWait>(
         new AsyncWaiter(loop_waker, waker.ptr(), future.ptr(), list, queue.ptr()));

@@ -8,6 +8,7 @@
 
 #include "errors.hpp"
 #include "fast_methods.hpp"
+#include "loop_waker.hpp"
 #include "object_queue.hpp"
 
 namespace py = pybind11;
@@ -63,6 +64,7 @@ void register_queue(::py::module_& m) {
         .def(
             "task_done",
             [](ObjectQueue& q) {
+                LocalWakeups wakeups;
                 if (!q.task_done()) throw ::py::value_error("task_done() called too many times");
             },
             "Indicate that a formerly enqueued task is complete.\n\n"
@@ -75,7 +77,11 @@ void register_queue(::py::module_& m) {
             "Block until every item put has been gotten and marked done with\n"
             "task_done(). The GIL is released while waiting.")
         .def(
-            "shutdown", [](ObjectQueue& q, bool immediate) { q.shutdown(immediate); },
+            "shutdown",
+            [](ObjectQueue& q, bool immediate) {
+                LocalWakeups wakeups;
+                q.shutdown(immediate);
+            },
             ::py::arg("immediate") = false,
             "Shut down the queue: puts raise ShutDown, gets drain what is left\n"
             "and then raise ShutDown; every blocked caller wakes. With\n"

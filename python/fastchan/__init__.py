@@ -1,8 +1,10 @@
-"""fastchan: a native bounded channel core for Python threads.
+"""fastchan: a native bounded channel core for Python threads and asyncio.
 
 ``fastchan.Queue``, ``LifoQueue``, ``PriorityQueue`` and ``SimpleQueue`` are
-drop-ins for the stdlib ``queue`` module's classes, backed by a C++ channel
-that releases the GIL while it waits.
+drop-ins for the stdlib ``queue`` module's classes, ``fastchan.asyncio``'s for
+asyncio's; both are backed by a C++ channel that releases the GIL while it
+waits. ``fastchan.install()`` (or ``python -m fastchan script.py``) makes
+unmodified code use them.
 """
 
 import atexit as _atexit
@@ -12,8 +14,13 @@ import threading as _threading
 from ._errors import Empty, Full, ShutDown
 from . import _core
 from .queue import LifoQueue, PriorityQueue, Queue, SimpleQueue
+from . import asyncio
+from ._install import install, installed, uninstall
 
-__all__ = ["Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown"]
+__all__ = [
+    "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown",
+    "asyncio", "install", "uninstall", "installed",
+]
 __version__ = "0.1.0"
 
 _core._set_main_thread(_threading.main_thread().ident)

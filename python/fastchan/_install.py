@@ -1,0 +1,76 @@
+"""fastchan.install() / uninstall(): run unmodified code on fastchan's queues.
+
+install() rebinds the public names ``queue.Queue``, ``LifoQueue``,
+``PriorityQueue``, ``SimpleQueue`` and ``asyncio.Queue``, ``LifoQueue``,
+``PriorityQueue`` to fastchan's classes, so code that looks them up after the
+call gets fastchan's. The standard library's own modules keep the originals:
+their ``queue`` global is pointed at a frozen copy of the module first.
+"""
+
+import asyncio
+import importlib
+import queue
+import sys
+import sysconfig
+import types
+
+from . import asyncio as async_queues
+from . import queue as thread_queues
+
+_THREAD_NAMES = ("Queue", "LifoQueue", "PriorityQueue", "SimpleQueue")
+_ASYNC_NAMES = ("Queue", "LifoQueue", "PriorityQueue")
+# Stdlib modules that use the queue module internally; imported up front so
+# that they bind the frozen copy even if user code imports them later.
+_STDLIB_QUEUE_USERS = ("concurrent.futures.thread", "logging.handlers")
+
+_saved = None  # what install() replaced, for uninstall()
+
+
+def _stdlib_modules():
+    stdlib = sysconfig.get_paths()["stdlib"]
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None) or ""
+        if path.startswith(stdlib) and "site-packages" not in path and not name.startswith("fastchan"):
+            yield module
+
+
+def install():
+    """Make the stdlib's public queue names refer to fastchan's classes."""
+    global _saved
+    if _saved is not None:
+        return
+    for name in _STDLIB_QUEUE_USERS:
+        importlib.import_module(name)
+    frozen = types.ModuleType("queue")
+    frozen.__dict__.update(queue.__dict__)
+    rebound = [m for m in _stdlib_modules() if m.__dict__.get("queue") is queue]
+    for module in rebound:
+        module.queue = frozen
+    _saved = {
+        "queue": {n: getattr(queue, n) for n in _THREAD_NAMES},
+        "asyncio": {n: getattr(asyncio, n) for n in _ASYNC_NAMES},
+        "rebound": rebound,
+    }
+    for n in _THREAD_NAMES:
+        setattr(queue, n, getattr(thread_queues, n))
+    for n in _ASYNC_NAMES:
+        setattr(asyncio, n, getattr(async_queues, n))
+
+
+def uninstall():
+    """Undo install(): the stdlib names refer to the stdlib's classes again."""
+    global _saved
+    if _saved is None:
+        return
+    for n, cls in _saved["queue"].items():
+        setattr(queue, n, cls)
+    for n, cls in _saved["asyncio"].items():
+        setattr(asyncio, n, cls)
+    for module in _saved["rebound"]:
+        module.queue = queue
+    _saved = None
+
+
+def installed():
+    """True between install() and uninstall()."""
+    return _saved is not None

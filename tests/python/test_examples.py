@@ -1,0 +1,126 @@
+"""The seed documents' examples, unchanged, under `python -m fastchan`: the
+same output as plain Python, on fastchan's classes."""
+
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+RUNNER = pathlib.Path(__file__).resolve().parent / "traced_runner.py"
+
+
+def start(args):
+    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=EXAMPLES)
+
+
+def census(stderr):
+    match = re.search(r"^FASTCHAN-CREATED (.*)$", stderr, re.M)
+    assert match, stderr
+    return json.loads(match.group(1))
+
+
+def cookies(lines):
+    # Which consumer gets a cookie is up to the scheduler; which cookies arrive is not.
+    return sorted(line.split("=>")[1].strip() for line in lines)
+
+
+# example -> (how to compare outputs, fastchan classes it must create)
+CASES = {
+    "s000_asyncio_basic.py": (None, "fastchan.asyncio.Queue"),
+    "s001_cookiejar_threads.py": (cookies, "fastchan.Queue"),
+    "s003_async_generator.py": (None, None),  # uses no queue at all
+    "s003_event_driven.py": (None, "fastchan.asyncio.Queue"),
+    "s003_to_thread.py": (None, "fastchan.asyncio.Queue"),
+    "s004_asyncio_sentinel.py": (sorted, "fastchan.asyncio.Queue"),
+}
+
+
+@pytest.mark.parametrize("example", sorted(CASES))
+def test_example_runs_unchanged_on_fastchan(example):
+    compare, expected_class = CASES[example]
+    plain = start([example])
+    fast = start([str(RUNNER), example])
+    plain_out, plain_err = plain.communicate(timeout=120)
+    fast_out, fast_err = fast.communicate(timeout=120)
+    assert plain.returncode == 0, plain_err
+    assert fast.returncode == 0, fast_err
+    normalize = compare or (lambda lines: lines)
+    assert normalize(fast_out.splitlines()) == normalize(plain_out.splitlines())
+    assert fast_out.strip()
+    created = census(fast_err)
+    if expected_class:
+        assert created.get(expected_class, 0) >= 1, created
+    else:
+        assert created == {}
+
+
+def test_forever_example_prints_the_same_kind_of_lines():
+    # s002 produces and consumes forever: read its first lines, then stop it.
+    fast = start(["-u", str(RUNNER), "s002_queue_threads.py"])
+    try:
+        lines = [fast.stdout.readline().strip() for _ in range(2)]
+    finally:
+        fast.send_signal(signal.SIGKILL)
+        fast.communicate(timeout=10)
+    for line in lines:
+        match = re.fullmatch(r"Consumed: (\d+)", line)
+        assert match and 1 <= int(match.group(1)) <= 100, lines
+
+
+def test_runner_keeps_argv_and_path(tmp_path):
+    script = tmp_path / "show.py"
+    script.write_text(
+        "import sys, queue, asyncio, fastchan\n"
+        "print(sys.argv)\n"
+        "print(sys.path[0])\n"
+        "print(queue.Queue is fastchan.Queue, asyncio.Queue is fastchan.asyncio.Queue)\n"
+        "import concurrent.futures.thread as t\n"
+        "print(t.queue.SimpleQueue is fastchan.SimpleQueue)\n"
+    )
+    out = subprocess.run([sys.executable, "-m", "fastchan", str(script), "a", "--b"],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    argv, path0, replaced, stdlib_kept = out.stdout.splitlines()
+    assert argv == repr([str(script), "a", "--b"])
+    assert path0 == str(tmp_path)
+    assert replaced == "True True"
+    assert stdlib_kept == "False"  # the stdlib's own uses keep the stdlib's classes
+
+
+def test_runner_runs_a_module(tmp_path):
+    (tmp_path / "mod_to_run.py").write_text(
+        "import sys, queue, fastchan\nprint(sys.argv[1:], queue.SimpleQueue is fastchan.SimpleQueue)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-m", "fastchan", "-m", "mod_to_run", "x"],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['x'] True"
+
+
+def test_install_and_uninstall():
+    import asyncio
+    import queue
+
+    import fastchan
+
+    originals = (queue.Queue, queue.SimpleQueue, asyncio.Queue, asyncio.PriorityQueue)
+    fastchan.install()
+    try:
+        assert fastchan.installed()
+        assert queue.Queue is fastchan.Queue and queue.LifoQueue is fastchan.LifoQueue
+        assert queue.PriorityQueue is fastchan.PriorityQueue and queue.SimpleQueue is fastchan.SimpleQueue
+        assert asyncio.Queue is fastchan.asyncio.Queue
+        assert asyncio.LifoQueue is fastchan.asyncio.LifoQueue
+        assert asyncio.PriorityQueue is fastchan.asyncio.PriorityQueue
+        fastchan.install()  # idempotent
+    finally:
+        fastchan.uninstall()
+    assert not fastchan.installed()
+    assert (queue.Queue, queue.SimpleQueue, asyncio.Queue, asyncio.PriorityQueue) == originals

@@ -1,0 +1,32 @@
+"""`python -m fastchan` with a census: counts the fastchan queues the run
+created and prints them to stderr at exit (used by test_examples.py)."""
+
+import atexit
+import collections
+import json
+import sys
+
+import fastchan
+import fastchan.asyncio
+from fastchan.__main__ import main
+
+created = collections.Counter()
+
+
+def count_instances(cls, key):
+    original = cls.__init__
+
+    def __init__(self, *args, **kwargs):
+        created[key] += 1
+        original(self, *args, **kwargs)
+
+    cls.__init__ = __init__
+
+
+for module in (fastchan, fastchan.asyncio):
+    for name in ("Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"):
+        if hasattr(module, name):
+            count_instances(getattr(module, name), f"{module.__name__}.{name}")
+
+atexit.register(lambda: print("FASTCHAN-CREATED " + json.dumps(created), file=sys.stderr))
+sys.exit(main(sys.argv[1:]))
