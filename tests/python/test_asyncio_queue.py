@@ -354,3 +354,28 @@ def test_loop_closed_with_a_waiter_strands_nothing():
     gc.collect()   # collecting the abandoned task passes its wake-up on
     consumer.join(15)
     assert result == ["item"]
+
+
+def test_on_uvloop():
+    uvloop = pytest.importorskip("uvloop")
+    q = fastchan.Queue(4)
+    aq = q.async_q
+
+    async def main():
+        producer = threading.Thread(target=lambda: [q.put(i) for i in range(2000)])
+        producer.start()
+        got = [await aq.get() for _ in range(2000)]
+        producer.join()
+        getter = asyncio.create_task(aq.get())
+        await asyncio.sleep(0)
+        aq.put_nowait("same loop")
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(aq.get(), 0.01)
+        return got, await asyncio.wait_for(getter, 5)
+
+    loop = uvloop.new_event_loop()
+    try:
+        got, same = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert got == list(range(2000)) and same == "same loop"
