@@ -366,11 +366,11 @@ def test_on_uvloop():
         producer.start()
         got = [await aq.get() for _ in range(2000)]
         producer.join()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(aq.get(), 0.01)
         getter = asyncio.create_task(aq.get())
         await asyncio.sleep(0)
         aq.put_nowait("same loop")
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(aq.get(), 0.01)
         return got, await asyncio.wait_for(getter, 5)
 
     loop = uvloop.new_event_loop()
