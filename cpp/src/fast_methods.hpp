@@ -9,6 +9,9 @@ namespace fastchan::py {
 
 // Adds put, get, put_nowait, get_nowait, qsize, empty and full.
 void add_queue_fast_methods(pybind11::handle cls);
+// Adds native awaitable get() and put() to a fastchan.asyncio queue class
+// (CPython >= 3.10; a no-op before). See async_ops.cpp.
+void add_async_fast_methods(pybind11::handle cls);
 // Adds SimpleQueue's subset: put, get, put_nowait, get_nowait, qsize, empty.
 void add_simple_queue_fast_methods(pybind11::handle cls);
 

@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include "errors.hpp"
+#include "fast_methods.hpp"
 #include "loop_waker.hpp"
 #include "object_queue.hpp"
 
@@ -71,6 +72,9 @@ void register_asyncio(::py::module_& m) {
     ::py::class_<AsyncWait>(m, "_AsyncWait")
         .def("finish", &AsyncWait::finish)
         .def("cancel", &AsyncWait::cancel);
+
+    m.def("_add_async_fast_methods", [](::py::handle cls) { add_async_fast_methods(cls); },
+          "Give a fastchan.asyncio queue class its native awaitable get() and put().");
 
     m.def(
         "_register_get",

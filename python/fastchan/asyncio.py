@@ -15,6 +15,7 @@ a wake-up it was given on to the next waiter.
 """
 
 import asyncio as _asyncio
+import sys
 import types as _types
 import weakref as _weakref
 
@@ -72,7 +73,11 @@ class Queue(_core._QueueCore):
 
     __class_getitem__ = classmethod(_types.GenericAlias)
 
-    async def put(self, item):
+    # get() and put() are native awaitables on CPython >= 3.10 (see
+    # _core._add_async_fast_methods); these coroutines are their slow paths,
+    # and get()/put() themselves on 3.9.
+
+    async def _put_slow(self, item):
         """Put an item into the queue; wait for a free slot if it is full.
 
         Raises QueueShutDown if the queue has been shut down.
@@ -81,7 +86,7 @@ class Queue(_core._QueueCore):
             if await _wait(_core._register_put, self, item):
                 return
 
-    async def get(self):
+    async def _get_slow(self):
         """Remove and return an item; wait until one is available.
 
         Raises QueueShutDown if the queue has been shut down and is empty, or
@@ -119,6 +124,12 @@ class Queue(_core._QueueCore):
     def async_q(self):
         """This queue: it is the asyncio interface already."""
         return self
+
+
+if sys.version_info >= (3, 10):
+    _core._add_async_fast_methods(Queue)
+else:
+    Queue.get, Queue.put = Queue._get_slow, Queue._put_slow
 
 
 class LifoQueue(Queue):

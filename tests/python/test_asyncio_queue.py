@@ -379,3 +379,44 @@ def test_on_uvloop():
     finally:
         loop.close()
     assert got == list(range(2000)) and same == "same loop"
+
+
+def test_an_operation_created_but_never_awaited_does_nothing(async_class):
+    async def main():
+        q = async_class(1)
+        await q.put("kept")
+        unawaited_get = q.get()
+        unawaited_put = q.put("never")
+        del unawaited_get, unawaited_put
+        gc.collect()
+        assert q.qsize() == 1 and q.unfinished_tasks == 1
+        return await q.get()
+
+    assert run(main()) == "kept"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="native awaitables need CPython >= 3.10")
+def test_an_operation_is_awaited_once():
+    async def main():
+        q = fa.Queue()
+        q.put_nowait(1)
+        op = q.get()
+        assert await op == 1
+        with pytest.raises(RuntimeError):
+            await op
+
+    run(main())
+
+
+def test_shutdown_is_raised_when_awaited_not_when_called():
+    async def main():
+        q = fa.Queue()
+        q.shutdown()
+        op = q.get()  # no exception yet, as with asyncio.Queue's coroutine
+        with pytest.raises(fa.QueueShutDown):
+            await op
+        put = q.put(1)
+        with pytest.raises(fa.QueueShutDown):
+            await put
+
+    run(main())
