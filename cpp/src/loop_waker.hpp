@@ -70,55 +70,54 @@ private:
     std::vector<AsyncWaiter*> inbox_;
 };
 
-// Put at the top of every binding entry point that can wake a waiter: while
-// one is alive on a thread, wake-ups of that thread's own loop are queued
-// here instead of written to the eventfd, and resolved when the outermost
-// one ends (GIL held, no other lock held).
+// Wake-ups of a loop from its own thread are queued here instead of written
+// to the eventfd, and resolved when the binding call that caused them
+// returns: every binding entry point that can wake a waiter holds a
+// LocalWakeups, whose destructor resolves this thread's queued wake-ups (GIL
+// held, no other lock held). Off the asyncio path that costs one relaxed load.
+inline std::atomic<int> g_local_pending{0};  // wakers queued on any thread
+
 class LocalWakeups {
 public:
-    LocalWakeups() noexcept { ++depth(); }
+    LocalWakeups() noexcept = default;
     ~LocalWakeups() {
-        if (--depth() == 0 && !listed().empty()) flush();
+        if (g_local_pending.load(std::memory_order_relaxed) != 0) flush();
     }
     LocalWakeups(const LocalWakeups&) = delete;
     LocalWakeups& operator=(const LocalWakeups&) = delete;
 
     // From LoopWaker::wake(): true if the wake-up will be resolved here.
     static bool take(LoopWaker& waker) noexcept {
-        if (depth() == 0 || std::this_thread::get_id() != waker.loop_thread_) return false;
+        if (std::this_thread::get_id() != waker.loop_thread_) return false;
         if (!waker.listed_locally_) {
             waker.listed_locally_ = true;
             listed().push_back(&waker);
+            g_local_pending.fetch_add(1, std::memory_order_relaxed);
         }
         return true;
     }
 
 private:
-    static int& depth() noexcept {
-        thread_local int value = 0;
-        return value;
-    }
     static std::vector<LoopWaker*>& listed() noexcept {
         thread_local std::vector<LoopWaker*> value;
         return value;
     }
+
     static void flush() {
+        if (listed().empty()) return;  // another thread's wake-ups
         // The entry point may be returning with a Python error set.
         PyObject *type, *value, *traceback;
         PyErr_Fetch(&type, &value, &traceback);
-        flush_listed();
-        PyErr_Restore(type, value, traceback);
-    }
-    static void flush_listed() {
-        std::vector<LoopWaker*> wakers;
-        wakers.swap(listed());
-        ++depth();  // wake-ups while resolving are queued again, not lost
-        for (LoopWaker* waker : wakers) {
-            waker->listed_locally_ = false;
-            waker->resolve_inbox();
+        while (!listed().empty()) {
+            std::vector<LoopWaker*> wakers;
+            wakers.swap(listed());
+            for (LoopWaker* waker : wakers) {
+                waker->listed_locally_ = false;
+                g_local_pending.fetch_sub(1, std::memory_order_relaxed);
+                waker->resolve_inbox();  // may queue more: the loop takes them
+            }
         }
-        --depth();
-        if (!listed().empty()) flush_listed();
+        PyErr_Restore(type, value, traceback);
     }
 };
 

@@ -72,6 +72,22 @@ public:
         return s;
     }
 
+    // From a C++ thread that does not hold the GIL. `ref` is a reference the
+    // caller took with the GIL; it moves into the queue on success. Waiting
+    // threads and event loops are woken as by a Python producer.
+    Status put_from_native(PyObject*& ref, detail::Clock::time_point deadline) {
+        if (shutdown_.load(std::memory_order_relaxed)) return Status::closed;
+        // Counted before the item is visible, so its task_done() finds it.
+        native_unfinished_.fetch_add(1, std::memory_order_relaxed);
+        Status s = flavor_.visit([&](auto& f) { return f.send_until(ref, deadline); });
+        if (s != Status::ok) {
+            native_unfinished_.fetch_sub(1, std::memory_order_relaxed);
+            std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
+            joiners_.notify_all();
+        }
+        return s;
+    }
+
     std::size_t qsize() const {
         return flavor_.visit([](auto& f) { return f.size(); });
     }
@@ -79,15 +95,23 @@ public:
     bool full() const { return maxsize_ > 0 && qsize() >= static_cast<std::size_t>(maxsize_); }
 
     Py_ssize_t unfinished_tasks() const noexcept {
-        return unfinished_.load(std::memory_order_relaxed);
+        return unfinished_.load(std::memory_order_relaxed) +
+               native_unfinished_.load(std::memory_order_relaxed);
     }
 
     // False if called more times than items were put.
     bool task_done() {
         Py_ssize_t left = unfinished_.load(std::memory_order_relaxed);
-        if (left <= 0) return false;
-        unfinished_.store(left - 1, std::memory_order_relaxed);
-        if (left == 1) {
+        if (left > 0) {
+            unfinished_.store(left - 1, std::memory_order_relaxed);
+        } else {
+            Py_ssize_t native = native_unfinished_.load(std::memory_order_relaxed);
+            do {
+                if (native <= 0) return false;
+            } while (!native_unfinished_.compare_exchange_weak(native, native - 1,
+                                                               std::memory_order_relaxed));
+        }
+        if (unfinished_tasks() == 0) {
             std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
             joiners_.notify_all();
         }
@@ -122,8 +146,9 @@ public:
         flavor_.visit([](auto& f) { return f.close(); });
         if (!immediate) return;
         std::vector<PyObject*> dropped = take_all();
-        Py_ssize_t left = unfinished_tasks() - static_cast<Py_ssize_t>(dropped.size());
-        unfinished_.store(std::max<Py_ssize_t>(left, 0), std::memory_order_relaxed);
+        for (std::size_t i = 0; i < dropped.size(); ++i) {
+            if (!task_done()) break;  // counts each dropped item as done
+        }
         std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
         joiners_.notify_all();
         // Last: a dropped item's __del__ may call back into this queue.
@@ -165,8 +190,10 @@ private:
 
     const Py_ssize_t maxsize_;
     Flavor flavor_;
-    // Changed only under the GIL; atomic so join()'s waiter may read it.
+    // Items put and not yet done: by Python callers (changed only under the
+    // GIL; atomic so waiters may read it) and by native threads (no GIL).
     std::atomic<Py_ssize_t> unfinished_{0};
+    std::atomic<Py_ssize_t> native_unfinished_{0};
     std::atomic<bool> shutdown_{false};
     WaitList joiners_;
 };

@@ -72,6 +72,7 @@ void register_queue(::py::module_& m) {
         .def(
             "join",
             [](ObjectQueue& q) {
+                LocalWakeups wakeups;
                 if (q.join() == Status::interrupted) throw ::py::error_already_set();
             },
             "Block until every item put has been gotten and marked done with\n"

@@ -420,3 +420,44 @@ def test_shutdown_is_raised_when_awaited_not_when_called():
             await put
 
     run(main())
+
+
+def test_cpp_thread_without_gil_feeds_two_loops_and_a_thread():
+    q = fastchan.Queue(64)
+    aq = q.async_q
+    total = 20000
+    received = collections.Counter()
+    lock = threading.Lock()
+
+    async def consume():
+        while True:
+            try:
+                item = await aq.get()
+            except fa.QueueShutDown:
+                return
+            with lock:
+                received[item] += 1
+            aq.task_done()
+
+    def thread_consumer():
+        while True:
+            try:
+                item = q.get()
+            except fastchan.ShutDown:
+                return
+            with lock:
+                received[item] += 1
+            q.task_done()
+
+    consumers = [threading.Thread(target=asyncio.run, args=(consume(),)) for _ in range(2)]
+    consumers.append(threading.Thread(target=thread_consumer))
+    for t in consumers:
+        t.start()
+    producer = fastchan._core._NativeProducer(q, range(total))
+    producer.join()
+    q.join()  # every item was received and marked done
+    q.shutdown()
+    for t in consumers:
+        t.join(30)
+    assert sum(received.values()) == total and set(received) == set(range(total))
+    assert q.unfinished_tasks == 0
