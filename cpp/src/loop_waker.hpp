@@ -50,10 +50,14 @@ public:
     // The descriptor the loop watches (loop.add_reader).
     int fileno() const noexcept { return read_fd_; }
 
-    void wake(Waiter& waiter) noexcept override;
+    bool wake(Waiter& waiter) noexcept override;
 
     // The loop's reader callback; GIL held, no other lock held.
     void drain();
+
+    // The loop is closing: decline every later wake-up, and pass on those
+    // already in the inbox (GIL held, no other lock held).
+    void abandon();
 
     // Resolves the waiters in the inbox; GIL held, no other lock held.
     void resolve_inbox();
@@ -66,6 +70,7 @@ private:
     int read_fd_ = -1;
     int write_fd_ = -1;  // == read_fd_ for an eventfd
     std::atomic<bool> armed_{false};
+    bool closed_ = false;  // guarded by lock_
     detail::SpinLock lock_;
     std::vector<AsyncWaiter*> inbox_;
 };
@@ -162,6 +167,14 @@ public:
         if (unregister()) list_.notify_one();
     }
 
+    // Notified, but its task will never run (its loop closed): the wake-up
+    // goes to the next waiter now.
+    void pass_on() {
+        if (left_) return;
+        left_ = true;
+        list_.notify_one();
+    }
+
     // GIL held: completes the future unless the task already gave up on it.
     void resolve();
 
@@ -205,18 +218,33 @@ inline LoopWaker::~LoopWaker() {
     close(read_fd_);
 }
 
-inline void LoopWaker::wake(Waiter& waiter) noexcept {
+inline bool LoopWaker::wake(Waiter& waiter) noexcept {
     auto* async_waiter = static_cast<AsyncWaiter*>(waiter.packet);
-    async_waiter->retain();
     {
         std::lock_guard<detail::SpinLock> guard(lock_);
+        if (closed_) return false;
+        async_waiter->retain();
         inbox_.push_back(async_waiter);  // reserved ahead by drain(): no allocation here in practice
     }
-    if (LocalWakeups::take(*this)) return;
+    if (LocalWakeups::take(*this)) return true;
     if (!armed_.exchange(true, std::memory_order_acq_rel)) {
         std::uint64_t one = 1;
         ssize_t written = write(write_fd_, &one, sizeof one);
         (void)written;  // a full pipe/eventfd is already readable: nothing is lost
+    }
+    return true;
+}
+
+inline void LoopWaker::abandon() {
+    std::vector<AsyncWaiter*> orphans;
+    {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        closed_ = true;
+        orphans.swap(inbox_);
+    }
+    for (AsyncWaiter* w : orphans) {
+        w->pass_on();
+        w->release();
     }
 }
 
@@ -265,10 +293,7 @@ inline void AsyncWaiter::resolve() {
         // The future cannot be completed (its loop is closed): this waiter will
         // never run, so its wake-up goes to the next waiter now.
         PyErr_Clear();
-        if (!left_) {
-            left_ = true;
-            list_.notify_one();
-        }
+        pass_on();
     }
     Py_DECREF(future);
 }

@@ -67,7 +67,14 @@ void register_asyncio(::py::module_& m) {
                             "Wakes one event loop's waiting tasks; one per loop (fastchan.asyncio).")
         .def(::py::init<>())
         .def("fileno", &LoopWaker::fileno)
-        .def("drain", &LoopWaker::drain, "The loop's reader callback: resolve the woken waiters.");
+        .def("drain", &LoopWaker::drain, "The loop's reader callback: resolve the woken waiters.")
+        .def(
+            "abandon",
+            [](LoopWaker& waker) {
+                LocalWakeups wakeups;
+                waker.abandon();
+            },
+            "The loop is closing: pass its waiters' wake-ups on to other waiters.");
 
     ::py::class_<AsyncWait>(m, "_AsyncWait")
         .def("finish", &AsyncWait::finish)

@@ -35,7 +35,25 @@ def _waker_for(loop):
         waker = _core.LoopWaker()
         loop.add_reader(waker.fileno(), waker.drain)
         _wakers[loop] = waker
+        _abandon_on_close(loop, waker)
     return waker
+
+
+def _abandon_on_close(loop, waker):
+    """When the loop closes, its tasks' wake-ups go to other waiters at once.
+    (A loop whose close() cannot be wrapped, like uvloop's, releases them when
+    its abandoned tasks are collected.)"""
+    close = loop.close
+
+    def close_and_abandon():
+        if not loop.is_closed():
+            waker.abandon()
+        close()
+
+    try:
+        loop.close = close_and_abandon
+    except (AttributeError, TypeError):
+        pass
 
 
 async def _wait(register, queue, *args):

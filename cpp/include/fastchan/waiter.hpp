@@ -25,10 +25,12 @@ namespace fastchan {
 
 class Waiter;
 
-// Wakes a waiter's owner when that owner is not a sleeping thread.
+// Wakes a waiter's owner when that owner is not a sleeping thread. Returns
+// false to decline (its owner is gone, e.g. a closed event loop): the
+// wake-up then goes to the next waiter.
 class Waker {
 public:
-    virtual void wake(Waiter& waiter) noexcept = 0;
+    virtual bool wake(Waiter& waiter) noexcept = 0;
 
 protected:
     ~Waker() = default;
@@ -70,14 +72,12 @@ public:
     void* packet;
 
     // Only by whoever took the waiter out of its queue, with that queue's
-    // lock still held.
-    void notify() noexcept {
+    // lock still held. False if the waiter's Waker declined the wake-up.
+    bool notify() noexcept {
         std::uint32_t previous = state_.exchange(kNotified, std::memory_order_acq_rel);
-        if (waker_ != nullptr) {
-            waker_->wake(*this);
-        } else if (previous == kSleeping) {
-            detail::futex_wake_all(state_);
-        }
+        if (waker_ != nullptr) return waker_->wake(*this);
+        if (previous == kSleeping) detail::futex_wake_all(state_);
+        return true;
     }
 
 private:
@@ -116,12 +116,13 @@ public:
         return true;
     }
 
-    // Takes the longest-waiting waiter out and notifies it.
+    // Takes the longest-waiting waiter out and notifies it (the next one,
+    // if a waiter's Waker declines).
     bool notify_one() noexcept {
-        Waiter* w = pop();
-        if (w == nullptr) return false;
-        w->notify();
-        return true;
+        while (Waiter* w = pop()) {
+            if (w->notify()) return true;
+        }
+        return false;
     }
 
     void notify_all() noexcept {

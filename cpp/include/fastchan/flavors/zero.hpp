@@ -86,7 +86,7 @@ private:
         auto* packet = static_cast<Packet*>(receiver->packet);
         packet->slot->emplace(std::move(value));
         packet->done = true;
-        receiver->notify();
+        receiver->notify();  // rendezvous waiters are threads: they never decline
         return Status::ok;
     }
 
