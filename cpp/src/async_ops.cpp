@@ -32,15 +32,14 @@ struct QueueOp {
     bool finished;
 };
 
-ObjectQueue* native_queue(PyObject* queue) {
-    auto* inst = reinterpret_cast<pybind11::detail::instance*>(queue);
-    return static_cast<ObjectQueue*>(inst->get_value_and_holder().value_ptr());
-}
-
 // First drive: try the operation; start the slow path if it would block.
 PySendResult first_send(QueueOp* op, PyObject** result) {
     LocalWakeups wakeups;
-    ObjectQueue* q = native_queue(op->queue);
+    ObjectQueue* q = native(op->queue);
+    if (q == nullptr) {
+        *result = nullptr;
+        return PYGEN_ERROR;
+    }
     Status s;
     if (op->kind == OpKind::get) {
         PyObject* item;

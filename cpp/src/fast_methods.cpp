@@ -9,9 +9,6 @@
 #include "object_queue.hpp"
 
 namespace fastchan::py {
-namespace {
-
-using detail::Clock;
 
 // The native queue behind `self`. The method descriptor has already checked
 // that `self` is an instance of the class (or a subclass) it was added to.
@@ -25,6 +22,10 @@ ObjectQueue* native(PyObject* self) {
     // SimpleObjectQueue adds no data to its single, non-virtual base.
     return static_cast<ObjectQueue*>(value);
 }
+
+namespace {
+
+using detail::Clock;
 
 // Matches fastcall arguments to parameter names, as a Python signature
 // would. out[i] stays nullptr for a parameter not given.

@@ -7,6 +7,12 @@
 
 namespace fastchan::py {
 
+class ObjectQueue;
+
+// The native queue behind a queue object (fastchan.Queue, fastchan.asyncio.Queue,
+// SimpleQueue...); nullptr with TypeError set if its __init__ never ran.
+ObjectQueue* native(PyObject* self);
+
 // Adds put, get, put_nowait, get_nowait, qsize, empty and full.
 void add_queue_fast_methods(pybind11::handle cls);
 // Adds native awaitable get() and put() to a fastchan.asyncio queue class

@@ -99,27 +99,27 @@ void register_asyncio(::py::module_& m) {
     m.def(
         "_register_put",
         [](::py::handle queue, ::py::handle waker, ::py::handle future,
-           ::py::handle item) -> ::py::object {
+           ::py::handle item) -> ::py::tuple {
             auto& q = queue.cast<ObjectQueue&>();
             auto handle = register_then_recheck(q.putters(), queue, waker, future, [&] {
                 return q.put(item.ptr(), false, detail::kNoDeadline);
             });
-            if (handle) return ::py::cast(std::move(handle));
-            return ::py::none();
+            return ::py::make_tuple(handle ? ::py::cast(std::move(handle)) : ::py::none(),
+                                    ::py::none());
         },
-        "Register an awaiting putter, then re-check: a handle to await, or None once put.");
+        "Register an awaiting putter, then re-check: (handle, None) to await, or (None, None).");
 
     m.def(
         "_register_join",
-        [](::py::handle queue, ::py::handle waker, ::py::handle future) -> ::py::object {
+        [](::py::handle queue, ::py::handle waker, ::py::handle future) -> ::py::tuple {
             auto& q = queue.cast<ObjectQueue&>();
             auto handle = register_then_recheck(q.joiners(), queue, waker, future, [&] {
                 return q.unfinished_tasks() == 0 ? Status::ok : Status::empty;
             });
-            if (handle) return ::py::cast(std::move(handle));
-            return ::py::none();
+            return ::py::make_tuple(handle ? ::py::cast(std::move(handle)) : ::py::none(),
+                                    ::py::none());
         },
-        "Register an awaiting join(), then re-check: a handle to await, or None when done.");
+        "Register an awaiting join(), then re-check: (handle, None) to await, or (None, None).");
 }
 
 }  // namespace fastchan::py

@@ -57,20 +57,22 @@ def _abandon_on_close(loop, waker):
 
 
 async def _wait(register, queue, *args):
-    """Registers on `queue` with `register` until it completes the operation
-    (returns its result) or raises; the caller retries after each wake-up."""
+    """Registers this task on `queue` with `register` (which re-checks the
+    operation) and waits for a wake-up. Returns (True, result) if the re-check
+    completed the operation, else (False, None) after the wake-up: the caller
+    then retries."""
     loop = _asyncio.get_running_loop()
     fut = loop.create_future()
-    handle = register(queue, _waker_for(loop), fut, *args)
+    handle, result = register(queue, _waker_for(loop), fut, *args)
     if handle is None:
-        return True
+        return True, result
     try:
         await fut
     except BaseException:
         handle.cancel()  # passes on a wake-up it may have been given
         raise
     handle.finish()
-    return False
+    return False, None
 
 
 class Queue(_core._QueueCore):
@@ -101,7 +103,8 @@ class Queue(_core._QueueCore):
         Raises QueueShutDown if the queue has been shut down.
         """
         while not self._try_put(item):
-            if await _wait(_core._register_put, self, item):
+            done, _ = await _wait(_core._register_put, self, item)
+            if done:
                 return
 
     async def _get_slow(self):
@@ -114,21 +117,13 @@ class Queue(_core._QueueCore):
             item = self._try_get()
             if item is not _EMPTY:
                 return item
-            loop = _asyncio.get_running_loop()
-            fut = loop.create_future()
-            handle, item = _core._register_get(self, _waker_for(loop), fut)
-            if handle is None:
+            done, item = await _wait(_core._register_get, self)
+            if done:
                 return item
-            try:
-                await fut
-            except BaseException:
-                handle.cancel()  # passes on a wake-up it may have been given
-                raise
-            handle.finish()
 
     async def join(self):
         """Block until every item put has been gotten and marked done."""
-        while not await _wait(_core._register_join, self):
+        while not (await _wait(_core._register_join, self))[0]:
             pass
 
     @property

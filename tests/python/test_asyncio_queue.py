@@ -464,3 +464,16 @@ def test_cpp_thread_without_gil_feeds_two_loops_and_a_thread():
         t.join(30)
     assert sum(received.values()) == total and set(received) == set(range(total))
     assert q.unfinished_tasks == 0
+
+
+def test_uninitialized_subclass_raises_instead_of_crashing():
+    class Broken(fa.Queue):
+        def __init__(self):
+            pass  # forgets super().__init__()
+
+    async def main():
+        q = Broken.__new__(Broken)
+        with pytest.raises(TypeError):
+            await q.get()
+
+    run(main())
