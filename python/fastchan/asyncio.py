@@ -16,10 +16,10 @@ a wake-up it was given on to the next waiter.
 
 import asyncio as _asyncio
 import sys
-import types as _types
 import weakref as _weakref
 
 from . import _core, _views
+from ._base import QueueBase
 from ._errors import Empty as QueueEmpty, Full as QueueFull, ShutDown as QueueShutDown
 
 __all__ = ["Queue", "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull", "QueueShutDown"]
@@ -75,7 +75,7 @@ async def _wait(register, queue, *args):
     return False, None
 
 
-class Queue(_core._QueueCore):
+class Queue(QueueBase):
     """A FIFO queue for asyncio tasks (and threads, through ``sync_q``).
 
     If maxsize is less than or equal to zero, the queue size is infinite.
@@ -84,14 +84,6 @@ class Queue(_core._QueueCore):
     """
 
     _kind = _core.FIFO
-
-    def __init__(self, maxsize=0):
-        super().__init__(maxsize, self._kind)
-
-    def __repr__(self):
-        return f"<{type(self).__module__}.{type(self).__qualname__} maxsize={self.maxsize} qsize={self.qsize()}>"
-
-    __class_getitem__ = classmethod(_types.GenericAlias)
 
     # get() and put() are native awaitables on CPython >= 3.10 (see
     # _core._add_async_fast_methods); these coroutines are their slow paths,

@@ -9,26 +9,19 @@ only while they wait.
 import types
 
 from . import _core, _views
+from ._base import QueueBase
 from ._errors import Empty, Full, ShutDown
 
 __all__ = ["Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown"]
 
 
-class Queue(_core._QueueCore):
+class Queue(QueueBase):
     """Create a FIFO queue with a given maximum size.
 
     If maxsize is <= 0, the queue size is infinite.
     """
 
     _kind = _core.FIFO
-
-    def __init__(self, maxsize=0):
-        super().__init__(maxsize, self._kind)
-
-    def __repr__(self):
-        return f"<{type(self).__module__}.{type(self).__qualname__} maxsize={self.maxsize} qsize={self.qsize()}>"
-
-    __class_getitem__ = classmethod(types.GenericAlias)
 
     @property
     def sync_q(self):
