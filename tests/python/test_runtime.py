@@ -113,23 +113,23 @@ def test_sigint_interrupts_a_blocked_main_thread(maxsize, fill, call, expected):
 
 EXIT_CHILD = """
 import threading, time, fastchan
-empty, full, busy = fastchan.Queue(), fastchan.Queue(1), fastchan.Queue(8)
+empty, full = fastchan.Queue(), fastchan.Queue(1)
 full.put(0)
-def churn():
-    while True:
-        busy.put(1)
-        busy.get()
 def timed_gets():
     while True:
         try:
             empty.get(timeout=0.001)
         except fastchan.Empty:
             pass
-for target in [empty.get, empty.get, lambda: full.put(1), churn, churn, timed_gets]:
+for target in [empty.get, empty.get, lambda: full.put(1), timed_gets]:
     threading.Thread(target=target, daemon=True).start()
 time.sleep(0.1)
 print("bye", flush=True)
 """
+# Daemon threads blocked in get/put (and one waking every millisecond). Busy
+# pure-Python daemon loops are left out: on CPython 3.10 a process with such
+# loops crashed in ~1-3% of exits inside CPython's take_gil (see the note of
+# the issue that closed this), a hazard this test does not measure.
 
 
 def test_exit_with_blocked_daemon_threads_is_clean():
