@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "detail/fork.hpp"
 #include "detail/futex.hpp"
 #include "detail/spin.hpp"
 
@@ -146,7 +147,12 @@ private:
 // nobody waits.
 class WaitList {
 public:
+    WaitList() noexcept : generation_(detail::fork_generation()) {}
+    WaitList(const WaitList&) = delete;
+    WaitList& operator=(const WaitList&) = delete;
+
     void push(Waiter& w) noexcept {
+        forget_if_forked();
         {
             std::lock_guard<detail::SpinLock> guard(lock_);
             queue_.push(w);
@@ -159,6 +165,7 @@ public:
 
     // True if `w` was still registered; false if a notifier took it first.
     bool remove(Waiter& w) noexcept {
+        forget_if_forked();
         std::lock_guard<detail::SpinLock> guard(lock_);
         bool was_registered = queue_.remove(w);
         has_waiters_.store(!queue_.empty(), std::memory_order_relaxed);
@@ -167,6 +174,7 @@ public:
 
     bool notify_one() noexcept {
         if (!has_waiters()) return false;
+        forget_if_forked();
         std::lock_guard<detail::SpinLock> guard(lock_);
         bool woke = queue_.notify_one();
         has_waiters_.store(!queue_.empty(), std::memory_order_relaxed);
@@ -175,6 +183,7 @@ public:
 
     void notify_all() noexcept {
         if (!has_waiters()) return;
+        forget_if_forked();
         std::lock_guard<detail::SpinLock> guard(lock_);
         queue_.notify_all();
         has_waiters_.store(false, std::memory_order_relaxed);
@@ -188,9 +197,23 @@ public:
     bool has_waiters() const noexcept { return has_waiters_.load(std::memory_order_seq_cst); }
 
 private:
+    // In a forked child, the waiters registered before the fork (and the
+    // lock, if one of them held it) belong to threads that no longer exist.
+    void forget_if_forked() noexcept {
+        unsigned now = detail::fork_generation();
+        if (generation_.load(std::memory_order_acquire) == now) return;
+        std::lock_guard<std::mutex> guard(detail::fork_reset_mutex());
+        if (generation_.load(std::memory_order_relaxed) == now) return;
+        lock_.unlock();
+        queue_ = WaiterQueue();
+        has_waiters_.store(false, std::memory_order_relaxed);
+        generation_.store(now, std::memory_order_release);
+    }
+
     detail::SpinLock lock_;
     WaiterQueue queue_;
     std::atomic<bool> has_waiters_{false};
+    std::atomic<unsigned> generation_;
 };
 
 }  // namespace fastchan
