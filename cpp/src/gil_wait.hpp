@@ -32,9 +32,14 @@ public:
     static constexpr bool spin_first = false;  // spinning with the GIL starves a Python peer
     static constexpr auto kSignalSlice = std::chrono::milliseconds(50);
 
-    GilWait() noexcept
+    // linger: how long to stay awake, GIL released, before sleeping (a pool
+    // worker between tasks; see Waiter::park_until).
+    explicit GilWait(detail::Clock::duration linger = detail::Clock::duration::zero()) noexcept
         : main_thread_(PyThread_get_thread_ident() ==
-                       g_main_thread.load(std::memory_order_relaxed)) {}
+                       g_main_thread.load(std::memory_order_relaxed)),
+          linger_(linger) {}
+
+    detail::Clock::duration linger() const noexcept { return linger_; }
 
     detail::Clock::time_point slice_end(detail::Clock::time_point deadline) const noexcept {
         if (!main_thread_) return deadline;
@@ -61,6 +66,7 @@ public:
 
 private:
     bool main_thread_;
+    detail::Clock::duration linger_;
     PyThreadState* saved_ = nullptr;
 };
 

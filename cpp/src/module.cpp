@@ -9,6 +9,7 @@ namespace py = pybind11;
 namespace fastchan::py {
 void register_queue(::py::module_& m);
 void register_asyncio(::py::module_& m);
+void register_pool(::py::module_& m);
 void register_testing(::py::module_& m);
 }
 
@@ -36,5 +37,6 @@ PYBIND11_MODULE(_core, m) {
 
     register_queue(m);
     register_asyncio(m);
+    register_pool(m);
     register_testing(m);
 }

@@ -3,7 +3,9 @@
 ``fastchan.Queue``, ``LifoQueue``, ``PriorityQueue`` and ``SimpleQueue`` are
 drop-ins for the stdlib ``queue`` module's classes, ``fastchan.asyncio``'s for
 asyncio's; both are backed by a C++ channel that releases the GIL while it
-waits. ``fastchan.install()`` (or ``python -m fastchan script.py``) makes
+waits. ``fastchan.ThreadPool`` is a concurrent.futures executor fed by the
+same channel, and ``fastchan.to_thread`` is asyncio.to_thread on it.
+``fastchan.install()`` (or ``python -m fastchan script.py``) makes
 unmodified code use them.
 """
 
@@ -15,10 +17,12 @@ from ._errors import Empty, Full, ShutDown
 from . import _core
 from .queue import LifoQueue, PriorityQueue, Queue, SimpleQueue
 from . import asyncio
+from .pool import BrokenThreadPool, Future, ThreadPool, to_thread
 from ._install import install, installed, uninstall
 
 __all__ = [
     "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown",
+    "ThreadPool", "Future", "BrokenThreadPool", "to_thread",
     "asyncio", "install", "uninstall", "installed",
 ]
 __version__ = "0.1.0"

@@ -2,7 +2,8 @@
 
 install() rebinds the public names ``queue.Queue``, ``LifoQueue``,
 ``PriorityQueue``, ``SimpleQueue`` and ``asyncio.Queue``, ``LifoQueue``,
-``PriorityQueue`` to fastchan's classes, so code that looks them up after the
+``PriorityQueue`` to fastchan's classes, and ``asyncio.to_thread`` to
+``fastchan.to_thread``, so code that looks them up after the
 call gets fastchan's. The standard library's own modules keep the originals:
 their ``queue`` global is pointed at a frozen copy of the module first.
 """
@@ -16,6 +17,7 @@ import types
 
 from . import asyncio as async_queues
 from . import queue as thread_queues
+from .pool import to_thread
 
 _THREAD_NAMES = ("Queue", "LifoQueue", "PriorityQueue", "SimpleQueue")
 _ASYNC_NAMES = ("Queue", "LifoQueue", "PriorityQueue")
@@ -49,12 +51,14 @@ def install():
     _saved = {
         "queue": {n: getattr(queue, n) for n in _THREAD_NAMES},
         "asyncio": {n: getattr(asyncio, n) for n in _ASYNC_NAMES},
+        "to_thread": asyncio.to_thread,
         "rebound": rebound,
     }
     for n in _THREAD_NAMES:
         setattr(queue, n, getattr(thread_queues, n))
     for n in _ASYNC_NAMES:
         setattr(asyncio, n, getattr(async_queues, n))
+    asyncio.to_thread = asyncio.threads.to_thread = to_thread
 
 
 def uninstall():
@@ -66,6 +70,7 @@ def uninstall():
         setattr(queue, n, cls)
     for n, cls in _saved["asyncio"].items():
         setattr(asyncio, n, cls)
+    asyncio.to_thread = asyncio.threads.to_thread = _saved["to_thread"]
     for module in _saved["rebound"]:
         module.queue = queue
     _saved = None

@@ -54,7 +54,7 @@ Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& p
             return s;
         }
         policy.release();
-        waiter.park_until(policy.slice_end(deadline));
+        waiter.park_until(policy.slice_end(deadline), policy.linger());
         bool notified = !list.remove(waiter);
         policy.reacquire();
         s = op();

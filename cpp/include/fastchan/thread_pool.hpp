@@ -143,16 +143,24 @@ private:
         if (threads == 0) throw std::invalid_argument("fastchan::ThreadPool needs at least one thread");
         threads_.reserve(threads);
         for (std::size_t i = 0; i < threads; ++i) {
-            threads_.emplace_back([this] {
-                // Tasks are packaged_tasks, which keep their exceptions; the
-                // catch-all only guards a worker from an exotic throwing move.
-                queue_.work([](detail::Task& task) noexcept {
-                    try {
-                        task();
-                    } catch (...) {
-                    }
+            queue_.expect_worker();  // counted by the self-submit guard before it runs
+            try {
+                threads_.emplace_back([this] {
+                    // Tasks are packaged_tasks, which keep their exceptions; the
+                    // catch-all only guards a worker from an exotic throwing move.
+                    queue_.work([](detail::Task& task) noexcept {
+                        try {
+                            task();
+                        } catch (...) {
+                        }
+                    });
                 });
-            });
+            } catch (...) {
+                // No thread: stop the ones already started before failing.
+                queue_.cancel_expected_worker();
+                shutdown(Shutdown::drain);
+                throw;
+            }
         }
     }
 

@@ -5,6 +5,8 @@
 // Policy concept:
 //   static constexpr bool spin_first;  retry with backoff before registering
 //   time_point slice_end(deadline);     wake no later than this to check in
+//   duration linger();                  stay awake this long before sleeping
+//                                       (see Waiter::park_until)
 //   void release();                     before sleeping (the waiter is registered)
 //   void reacquire();                   after sleeping (the waiter is unregistered)
 //   bool interrupted();                 after a retry that failed: stop with
@@ -22,6 +24,7 @@ struct ThreadWait {
     detail::Clock::time_point slice_end(detail::Clock::time_point deadline) const noexcept {
         return deadline;
     }
+    detail::Clock::duration linger() const noexcept { return detail::Clock::duration::zero(); }
     void release() noexcept {}
     void reacquire() noexcept {}
     bool interrupted() noexcept { return false; }

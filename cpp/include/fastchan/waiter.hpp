@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <thread>
 #include <cstdint>
 #include <mutex>
 
@@ -49,11 +50,24 @@ public:
     // Thread owners: spin briefly, then sleep until notified or the deadline.
     // True once notified; false at the deadline (the waiter may still be
     // notified afterwards: WaitList::remove tells).
-    bool park_until(detail::Clock::time_point deadline) noexcept {
+    // `linger`: keep checking (yielding the core) this long before the
+    // futex sleep, for owners that expect a wake-up soon (a pool worker
+    // between tasks): a wake-up that finds the waiter awake costs the
+    // notifier no syscall and the owner no 35-50 us unpark.
+    bool park_until(detail::Clock::time_point deadline,
+                    detail::Clock::duration linger = detail::Clock::duration::zero()) noexcept {
         detail::Backoff backoff;
         while (!backoff.completed()) {
             backoff.snooze();
             if (notified()) return true;
+        }
+        if (linger > detail::Clock::duration::zero()) {
+            auto now = detail::Clock::now();
+            auto until = deadline - now > linger ? now + linger : deadline;
+            while (detail::Clock::now() < until) {
+                std::this_thread::yield();
+                if (notified()) return true;
+            }
         }
         for (;;) {
             std::uint32_t expected = kWaiting;

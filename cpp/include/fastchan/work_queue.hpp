@@ -101,6 +101,14 @@ public:
     // Submitted and not yet finished (queued, or being run).
     std::size_t outstanding() const noexcept { return outstanding_.load(std::memory_order_seq_cst); }
     std::size_t queued() const { return channel_.size(); }
+    // A worker thread is starting and will call work(): until it does it
+    // counts as a worker (for the self-submit guard) and as an idle one (for
+    // a pool deciding whether to start another). cancel_expected_worker()
+    // undoes it for a thread that failed to start.
+    void expect_worker() noexcept { expected_workers_.fetch_add(1, std::memory_order_relaxed); }
+    void cancel_expected_worker() noexcept { expected_workers_.fetch_sub(1, std::memory_order_relaxed); }
+    std::size_t expected_workers() const noexcept { return expected_workers_.load(std::memory_order_relaxed); }
+
     // Workers inside work(), and those of them waiting for a task.
     std::size_t workers() const noexcept { return workers_.load(std::memory_order_relaxed); }
     std::size_t idle_workers() const noexcept { return idle_workers_.load(std::memory_order_relaxed); }
@@ -113,6 +121,10 @@ private:
         explicit WorkerScope(WorkQueue& q) : q_(q), outer_(current_worker_queue()) {
             current_worker_queue() = &q;
             q_.workers_.fetch_add(1, std::memory_order_relaxed);
+            // The thread may have been announced with expect_worker(); if so, it has now come.
+            std::size_t expected = q_.expected_workers_.load(std::memory_order_relaxed);
+            while (expected > 0 && !q_.expected_workers_.compare_exchange_weak(expected, expected - 1)) {
+            }
         }
         ~WorkerScope() {
             q_.workers_.fetch_sub(1, std::memory_order_relaxed);
@@ -138,7 +150,7 @@ private:
         // taking a task. If every other worker is already blocked the same
         // way, nobody ever will: refuse instead of joining them.
         std::size_t blocked = blocked_workers_.fetch_add(1, std::memory_order_acq_rel) + 1;
-        Status s = blocked >= workers() ? Status::full
+        Status s = blocked >= workers() + expected_workers() ? Status::full
                                         : channel_.send_until(std::move(task), deadline, policy);
         blocked_workers_.fetch_sub(1, std::memory_order_acq_rel);
         return s;
@@ -152,6 +164,7 @@ private:
     Channel<Task> channel_;
     std::atomic<std::size_t> outstanding_{0};
     std::atomic<std::size_t> workers_{0};
+    std::atomic<std::size_t> expected_workers_{0};
     std::atomic<std::size_t> idle_workers_{0};
     std::atomic<std::size_t> blocked_workers_{0};
     WaitList idle_;

@@ -118,7 +118,7 @@ private:
                 queue.push(waiter);
             }
             policy.release();
-            waiter.park_until(policy.slice_end(deadline));
+            waiter.park_until(policy.slice_end(deadline), policy.linger());
             {
                 std::lock_guard<detail::SpinLock> guard(lock_);
                 queue.remove(waiter);

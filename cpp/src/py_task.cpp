@@ -1,0 +1,233 @@
+#include "py_task.hpp"
+
+namespace fastchan::py {
+namespace {
+
+PyObject* intern(const char* s) { return PyUnicode_InternFromString(s); }
+
+// Method names, interned once by FutureProtocol::load.
+struct Names {
+    PyObject* acquire;
+    PyObject* release;
+    PyObject* notify_all;
+    PyObject* condition_waiters;  // threading.Condition's own list
+    PyObject* add_result;
+    PyObject* add_exception;
+    PyObject* invoke_callbacks;
+    PyObject* set_running_or_notify_cancel;
+    PyObject* call_soon_threadsafe;
+    PyObject* cancelled;
+};
+Names g_names;
+
+bool is_state(PyObject* state, PyObject* expected) {
+    if (state == expected) return true;
+    return state != nullptr && PyUnicode_Check(state) && PyUnicode_Compare(state, expected) == 0;
+}
+
+// The future's _condition (fastchan.Future's is shared by all of them),
+// held for the scope, as Future.set_result holds it. Needs the GIL.
+class FutureLock {
+public:
+    explicit FutureLock(PyObject* future) {
+        condition_ = PyObject_GetAttr(future, g_future.condition);
+        if (condition_ == nullptr) {
+            PyErr_WriteUnraisable(future);
+            return;
+        }
+        PyObject* r = PyObject_CallMethodNoArgs(condition_, g_names.acquire);
+        if (r == nullptr) {
+            PyErr_WriteUnraisable(condition_);
+            Py_CLEAR(condition_);
+        }
+        Py_XDECREF(r);
+    }
+    ~FutureLock() {
+        if (condition_ == nullptr) return;
+        PyObject* r = PyObject_CallMethodNoArgs(condition_, g_names.release);
+        if (r == nullptr) PyErr_WriteUnraisable(condition_);
+        Py_XDECREF(r);
+        Py_DECREF(condition_);
+    }
+    FutureLock(const FutureLock&) = delete;
+    FutureLock& operator=(const FutureLock&) = delete;
+
+    // Condition.notify_all(), skipped when nobody waits on the condition
+    // (always, for fastchan.Future: its result() waits in _waiters).
+    void notify_all() {
+        if (condition_ == nullptr) return;
+        PyObject* waiting = PyObject_GetAttr(condition_, g_names.condition_waiters);
+        Py_ssize_t n = waiting ? PyObject_Length(waiting) : -1;
+        Py_XDECREF(waiting);
+        if (n == 0) return;
+        PyErr_Clear();  // not a threading.Condition: notify anyway
+        PyObject* r = PyObject_CallMethodNoArgs(condition_, g_names.notify_all);
+        if (r == nullptr) PyErr_WriteUnraisable(condition_);
+        Py_XDECREF(r);
+    }
+
+private:
+    PyObject* condition_ = nullptr;
+};
+
+// Calls method(future) on each of the future's _waiters (cf.wait's).
+void notify_waiters(PyObject* dict, PyObject* future, PyObject* method) {
+    PyObject* waiters = PyDict_GetItemWithError(dict, g_future.waiters);
+    if (waiters == nullptr || !PyList_Check(waiters)) return;
+    Py_INCREF(waiters);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(waiters); ++i) {
+        PyObject* waiter = PyList_GET_ITEM(waiters, i);
+        Py_INCREF(waiter);
+        PyObject* r = PyObject_CallMethodOneArg(waiter, method, future);
+        if (r == nullptr) PyErr_WriteUnraisable(waiter);
+        Py_XDECREF(r);
+        Py_DECREF(waiter);
+    }
+    Py_DECREF(waiters);
+}
+
+void call_method(PyObject* obj, PyObject* name) {
+    PyObject* r = PyObject_CallMethodNoArgs(obj, name);
+    if (r == nullptr) PyErr_WriteUnraisable(obj);
+    Py_XDECREF(r);
+}
+
+}  // namespace
+
+bool FutureProtocol::load() {
+    PyObject* base = PyImport_ImportModule("concurrent.futures._base");
+    if (base == nullptr) return false;
+    pending = PyObject_GetAttrString(base, "PENDING");
+    running = PyObject_GetAttrString(base, "RUNNING");
+    cancelled = PyObject_GetAttrString(base, "CANCELLED");
+    finished = PyObject_GetAttrString(base, "FINISHED");
+    Py_DECREF(base);
+    if (!pending || !running || !cancelled || !finished) return false;
+    state = intern("_state");
+    result = intern("_result");
+    exception = intern("_exception");
+    waiters = intern("_waiters");
+    done_callbacks = intern("_done_callbacks");
+    condition = intern("_condition");
+    g_names = {intern("acquire"),
+               intern("release"),
+               intern("notify_all"),
+               intern("_waiters"),
+               intern("add_result"),
+               intern("add_exception"),
+               intern("_invoke_callbacks"),
+               intern("set_running_or_notify_cancel"),
+               intern("call_soon_threadsafe"),
+               intern("cancelled")};
+    return !PyErr_Occurred();
+}
+
+PyObject* PyTask::call(PyObject** error) noexcept {
+    PyObject* value = PyObject_Call(fn_, args_, kwargs_);
+    if (value != nullptr) return value;
+#if PY_VERSION_HEX >= 0x030C0000
+    *error = PyErr_GetRaisedException();
+#else
+    PyObject *type, *exc, *tb;
+    PyErr_Fetch(&type, &exc, &tb);
+    PyErr_NormalizeException(&type, &exc, &tb);
+    if (tb != nullptr) PyException_SetTraceback(exc, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    *error = exc;
+#endif
+    return nullptr;
+}
+
+void PyTask::run(PyObject* deliver) noexcept {
+    if (loop_ == nullptr) {
+        run_for_future();
+    } else {
+        run_for_loop(deliver);
+    }
+}
+
+void PyTask::run_for_future() noexcept {
+    PyObject* dict = PyObject_GenericGetDict(future_, nullptr);
+    if (dict == nullptr) {
+        PyErr_WriteUnraisable(future_);
+        return;
+    }
+    // PENDING -> RUNNING, as Future.set_running_or_notify_cancel does.
+    bool start = false, was_cancelled = false;
+    {
+        FutureLock lock(future_);
+        PyObject* state = PyDict_GetItemWithError(dict, g_future.state);
+        start = is_state(state, g_future.pending);
+        was_cancelled = is_state(state, g_future.cancelled);
+        if (start && PyDict_SetItem(dict, g_future.state, g_future.running) < 0) {
+            PyErr_WriteUnraisable(future_);
+            start = false;
+        }
+    }
+    if (!start) {
+        // Cancelled while queued: the stdlib marks it notified and wakes
+        // cf.wait's waiters. (Any other state: its owner completed it.)
+        if (was_cancelled) call_method(future_, g_names.set_running_or_notify_cancel);
+        Py_DECREF(dict);
+        return;
+    }
+
+    PyObject* error = nullptr;
+    PyObject* value = call(&error);
+
+    // RUNNING -> FINISHED, as Future.set_result / set_exception do.
+    {
+        FutureLock lock(future_);
+        PyObject* state = PyDict_GetItemWithError(dict, g_future.state);
+        if (is_state(state, g_future.running)) {
+            bool ok = value != nullptr;
+            if (PyDict_SetItem(dict, ok ? g_future.result : g_future.exception,
+                               ok ? value : error) < 0 ||
+                PyDict_SetItem(dict, g_future.state, g_future.finished) < 0) {
+                PyErr_WriteUnraisable(future_);
+            }
+            notify_waiters(dict, future_, ok ? g_names.add_result : g_names.add_exception);
+            lock.notify_all();
+        }
+    }
+    Py_XDECREF(value);
+    Py_XDECREF(error);
+
+    PyObject* callbacks = PyDict_GetItemWithError(dict, g_future.done_callbacks);
+    if (callbacks != nullptr && PyList_Check(callbacks) && PyList_GET_SIZE(callbacks) > 0) {
+        call_method(future_, g_names.invoke_callbacks);
+    }
+    Py_DECREF(dict);
+}
+
+void PyTask::run_for_loop(PyObject* deliver) noexcept {
+    // An awaiting task cancelled before the call started: do not start it.
+    PyObject* cancelled = PyObject_CallMethodNoArgs(future_, g_names.cancelled);
+    if (cancelled == nullptr) {
+        PyErr_WriteUnraisable(future_);
+        return;
+    }
+    bool skip = PyObject_IsTrue(cancelled) == 1;
+    Py_DECREF(cancelled);
+    if (skip) return;
+
+    PyObject* error = nullptr;
+    PyObject* value = call(&error);
+    bool ok = value != nullptr;
+    PyObject* r = PyObject_CallMethodObjArgs(loop_, g_names.call_soon_threadsafe, deliver, future_,
+                                             ok ? Py_True : Py_False, ok ? value : error, nullptr);
+    if (r == nullptr) {
+        // The loop was closed meanwhile: nobody is left to await the result.
+        if (PyErr_ExceptionMatches(PyExc_RuntimeError)) {
+            PyErr_Clear();
+        } else {
+            PyErr_WriteUnraisable(loop_);
+        }
+    }
+    Py_XDECREF(r);
+    Py_XDECREF(value);
+    Py_XDECREF(error);
+}
+
+}  // namespace fastchan::py

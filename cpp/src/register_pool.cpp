@@ -1,0 +1,204 @@
+// Binds the native half of fastchan.ThreadPool as fastchan._core._PoolCore:
+// a WorkQueue of PyTasks, run by Python threads that call work(). The
+// Python class (fastchan/pool.py) owns the threads; the core tells it when
+// to start one, through the `spawn` callable it was given.
+#include <chrono>
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>  // std::optional max_pending
+
+#include <fastchan/work_queue.hpp>
+
+#include "errors.hpp"
+#include "gil_wait.hpp"
+#include "py_task.hpp"
+
+namespace py = pybind11;
+
+namespace fastchan::py {
+namespace {
+
+constexpr auto kWorkerLinger = std::chrono::microseconds(100);
+
+class PoolCore {
+public:
+    // max_pending: nullopt for an unbounded queue, 0 for a rendezvous.
+    PoolCore(std::size_t max_workers, std::optional<std::size_t> max_pending, ::py::object spawn,
+             ::py::object future_type, ::py::object deliver)
+        : queue_(max_pending ? WorkQueue<PyTask>(*max_pending) : WorkQueue<PyTask>(unbounded)),
+          max_workers_(max_workers),
+          max_pending_(max_pending),
+          spawn_(std::move(spawn)),
+          future_type_(std::move(future_type)),
+          deliver_(std::move(deliver)) {}
+
+    ~PoolCore() {
+        // Tasks still queued (a pool dropped without shutdown, or left
+        // behind by fork) hold references: release them with the GIL.
+        queue_.shutdown(Shutdown::drop);
+    }
+
+    // Queues fn(*args, **kwargs) and returns its new fastchan.Future.
+    ::py::object submit(::py::handle self, ::py::handle fn, ::py::handle args, ::py::handle kwargs,
+                        bool block) {
+        check_callable(fn);
+        ::py::object future = future_type_();
+        PyTask task(future.ptr(), nullptr, fn.ptr(), args.ptr(), none_to_null(kwargs));
+        enqueue(self, task, block);
+        return future;
+    }
+
+    // Queues fn(*args, **kwargs) to complete `future`, an asyncio future of `loop`.
+    void submit_to_loop(::py::handle self, ::py::handle future, ::py::handle loop, ::py::handle fn,
+                        ::py::handle args, ::py::handle kwargs) {
+        check_callable(fn);
+        PyTask task(future.ptr(), loop.ptr(), fn.ptr(), args.ptr(), none_to_null(kwargs));
+        enqueue(self, task, true);
+    }
+
+    // A worker thread's loop; returns once the pool is shut down and drained.
+    // Between tasks a worker stays awake a while (GIL released): callers that
+    // submit again as soon as a result arrives (to_thread in a loop, submit
+    // then result()) then find it awake instead of paying a thread wake-up.
+    void work() {
+        PyObject* deliver = deliver_.ptr();
+        queue_.work([deliver](PyTask& task) noexcept { task.run(deliver); }, GilWait{kWorkerLinger});
+    }
+
+    // Stops the pool: later submissions raise error_type(message). With
+    // drop, queued tasks are removed and returned as (future, loop) pairs
+    // for the caller to cancel or fail; otherwise the workers still run them.
+    ::py::list close(bool drop, ::py::object error_type, std::string message) {
+        if (!closed_error_) {
+            closed_error_ = std::move(error_type);
+            closed_message_ = std::move(message);
+        }
+        ::py::list dropped;
+        queue_.shutdown(drop ? Shutdown::drop : Shutdown::drain, [&](PyTask& task) {
+            ::py::handle loop = task.loop() ? task.loop() : Py_None;
+            dropped.append(::py::make_tuple(::py::handle(task.future()), loop));
+        });
+        return dropped;
+    }
+
+    bool closed() const { return queue_.is_shut_down(); }
+    std::size_t queued() const { return queue_.queued(); }
+    std::size_t outstanding() const { return queue_.outstanding(); }
+    std::size_t idle_workers() const { return queue_.idle_workers(); }
+    std::size_t workers() const { return queue_.workers(); }
+    std::size_t started_workers() const { return started_; }
+    std::size_t max_workers() const { return max_workers_; }
+    std::optional<std::size_t> max_pending() const { return max_pending_; }
+
+private:
+    static PyObject* none_to_null(::py::handle h) { return h.is_none() ? nullptr : h.ptr(); }
+
+    static void check_callable(::py::handle fn) {
+        if (!PyCallable_Check(fn.ptr())) {
+            throw ::py::type_error(std::string("fn must be callable, not ") + Py_TYPE(fn.ptr())->tp_name +
+                                   " " + ::py::repr(fn).cast<std::string>());
+        }
+    }
+
+    void enqueue(::py::handle self, PyTask& task, bool block) {
+        if (closed()) raise_closed();
+        maybe_start_worker(self);
+        auto deadline = block ? detail::kNoDeadline : detail::Clock::time_point::min();
+        Status s = queue_.submit(task, deadline, GilWait{});
+        switch (s) {
+            case Status::ok: return;
+            case Status::closed: raise_closed();
+            case Status::interrupted: throw ::py::error_already_set();
+            default: break;
+        }
+        if (block) {
+            PyErr_SetString(g_errors.full,
+                            "every worker of this pool is waiting to submit to it: blocking would "
+                            "deadlock (raise max_pending or max_workers, or submit from outside the pool)");
+        } else {
+            PyErr_Format(g_errors.full, "the pool's queue is full (max_pending=%zu)",
+                         max_pending_.value_or(0));
+        }
+        throw ::py::error_already_set();
+    }
+
+    // Starts a worker unless the idle and starting ones already outnumber
+    // the queued tasks (this one included), as ThreadPoolExecutor does.
+    void maybe_start_worker(::py::handle self) {
+        if (started_ >= max_workers_) return;
+        if (queue_.idle_workers() + queue_.expected_workers() > queue_.queued()) return;
+        ++started_;
+        queue_.expect_worker();
+        try {
+            spawn_(self);
+        } catch (...) {
+            --started_;
+            queue_.cancel_expected_worker();
+            throw;
+        }
+    }
+
+    [[noreturn]] void raise_closed() {
+        PyErr_SetString(closed_error_ ? closed_error_.ptr() : PyExc_RuntimeError,
+                        closed_error_ ? closed_message_.c_str() : "cannot schedule new futures after shutdown");
+        throw ::py::error_already_set();
+    }
+
+    WorkQueue<PyTask> queue_;
+    const std::size_t max_workers_;
+    const std::optional<std::size_t> max_pending_;
+    std::size_t started_ = 0;  // guarded by the GIL
+    ::py::object spawn_, future_type_, deliver_;
+    ::py::object closed_error_;
+    std::string closed_message_;
+};
+
+}  // namespace
+
+void register_pool(::py::module_& m) {
+    if (!g_future.load()) throw ::py::error_already_set();
+
+    ::py::class_<PoolCore>(m, "_PoolCore", "Native work queue of a fastchan.ThreadPool.")
+        .def(::py::init<std::size_t, std::optional<std::size_t>, ::py::object, ::py::object, ::py::object>(),
+             ::py::arg("max_workers"), ::py::arg("max_pending"), ::py::arg("spawn"),
+             ::py::arg("future_type"), ::py::arg("deliver"),
+             "spawn(core) must start a thread that calls core.work(); future_type()\n"
+             "makes the future submit() returns; deliver(future, ok, value) completes\n"
+             "an asyncio future on its loop.")
+        .def(
+            "submit",
+            [](::py::object self, ::py::handle fn, ::py::handle args, ::py::handle kwargs, bool block) {
+                return self.cast<PoolCore&>().submit(self, fn, args, kwargs, block);
+            },
+            ::py::arg("fn"), ::py::arg("args"), ::py::arg("kwargs"), ::py::arg("block") = true,
+            "Queue fn(*args, **kwargs); return its Future. Blocks while the queue is\n"
+            "full (block=True) or raises fastchan.Full (block=False).")
+        .def(
+            "submit_to_loop",
+            [](::py::object self, ::py::handle future, ::py::handle loop, ::py::handle fn,
+               ::py::handle args, ::py::handle kwargs) {
+                self.cast<PoolCore&>().submit_to_loop(self, future, loop, fn, args, kwargs);
+            },
+            ::py::arg("future"), ::py::arg("loop"), ::py::arg("fn"), ::py::arg("args"),
+            ::py::arg("kwargs"),
+            "Queue fn(*args, **kwargs) to complete the asyncio future of `loop`.")
+        .def("work", &PoolCore::work, "Run queued tasks until the pool is closed and drained.")
+        .def("close", &PoolCore::close, ::py::arg("drop"), ::py::arg("error_type"), ::py::arg("message"),
+             "Refuse new tasks (raising error_type(message)); with drop=True remove\n"
+             "the queued ones and return them as (future, loop) pairs.")
+        .def_property_readonly("closed", &PoolCore::closed)
+        .def_property_readonly("queued", &PoolCore::queued, "Tasks waiting for a worker.")
+        .def_property_readonly("outstanding", &PoolCore::outstanding, "Tasks queued or running.")
+        .def_property_readonly("idle_workers", &PoolCore::idle_workers)
+        .def_property_readonly("workers", &PoolCore::workers, "Threads inside work().")
+        .def_property_readonly("started_workers", &PoolCore::started_workers)
+        .def_property_readonly("max_workers", &PoolCore::max_workers)
+        .def_property_readonly("max_pending", &PoolCore::max_pending);
+}
+
+}  // namespace fastchan::py

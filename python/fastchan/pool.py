@@ -1,0 +1,279 @@
+"""fastchan.ThreadPool and fastchan.to_thread: a thread pool on fastchan's channel.
+
+``ThreadPool`` is a ``concurrent.futures.ThreadPoolExecutor`` (so
+``loop.set_default_executor`` accepts it) whose work queue is a native
+fastchan channel. Its workers are ordinary Python threads that wait for
+tasks with the GIL released and complete futures in C++. ``max_pending``
+bounds the queue: ``submit`` then blocks while it is full, and
+``submit_nowait`` raises ``fastchan.Full``.
+
+``to_thread`` is ``asyncio.to_thread`` on a shared ThreadPool.
+"""
+
+import asyncio
+import concurrent.futures as _cf
+import contextvars
+import itertools
+import logging
+import operator
+import os
+import threading
+import weakref
+from concurrent.futures.thread import BrokenThreadPool
+
+from . import _core
+from . import _future
+from ._future import Future
+
+__all__ = ["ThreadPool", "Future", "BrokenThreadPool", "to_thread"]
+
+_LOGGER = logging.getLogger("concurrent.futures")
+_SHUT_DOWN = "cannot schedule new futures after shutdown"
+_EXITING = "cannot schedule new futures after interpreter shutdown"
+_FORKED = "this ThreadPool was created before os.fork(); create a new one in the child"
+_BROKEN = "A thread initializer failed, the thread pool is not usable anymore"
+
+_pool_numbers = itertools.count()
+_pools = weakref.WeakSet()  # every ThreadPool not yet collected
+_live_threads = weakref.WeakKeyDictionary()  # worker thread -> its pool's core
+_exiting = False
+
+
+def _check_count(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = operator.index(value)
+        except TypeError:
+            raise TypeError(f"{name} must be an integer, not {type(value).__name__} {value!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value!r}")
+    return value
+
+
+class _Workers:
+    """Starts a pool's threads. It holds no reference to the pool, so an
+    unreferenced pool can be collected (its finalizer closes the queue and
+    the workers finish what is queued, then exit)."""
+
+    def __init__(self, name_prefix, initializer, initargs):
+        self.name_prefix = name_prefix
+        self.initializer = initializer
+        self.initargs = initargs
+        self.threads = []
+
+    def start(self, core):
+        """Called by the core when a task needs a worker and none is idle."""
+        if _exiting:
+            raise RuntimeError(_EXITING)
+        thread = threading.Thread(
+            name=f"{self.name_prefix}_{len(self.threads)}",
+            target=_work,
+            args=(core, self.initializer, self.initargs),
+        )
+        _live_threads[thread] = core
+        try:
+            thread.start()
+        except BaseException:
+            del _live_threads[thread]
+            raise
+        self.threads.append(thread)
+
+
+def _work(core, initializer, initargs):
+    """A worker thread: run the initializer, then tasks until shutdown."""
+    if initializer is not None:
+        try:
+            initializer(*initargs)
+        except BaseException:
+            _LOGGER.critical("Exception in initializer:", exc_info=True)
+            for future, loop in core.close(True, BrokenThreadPool, _BROKEN):
+                _settle(future, loop, BrokenThreadPool(_BROKEN))
+            return
+    core.work()
+
+
+def _deliver(future, ok, value):
+    """Completes a to_thread() future; runs on the future's event loop."""
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def _settle(future, loop, error=None):
+    """Ends a task that was dropped from the queue: cancels its future, or
+    fails it with `error`."""
+    if loop is not None:
+        done = future.cancel if error is None else (lambda: _deliver(future, False, error))
+        try:
+            loop.call_soon_threadsafe(done)
+        except RuntimeError:
+            pass  # the loop is closed: nobody awaits the future any more
+    elif error is None:
+        future.cancel()
+    elif not future.done():
+        try:
+            future.set_exception(error)
+        except _cf.InvalidStateError:
+            pass  # cancelled by its owner meanwhile
+
+
+class ThreadPool(_cf.ThreadPoolExecutor):
+    """A pool of threads that run submitted calls, fed by a fastchan channel.
+
+    max_workers: the most threads the pool starts (default min(32, CPUs + 4),
+        as ThreadPoolExecutor). Threads start on demand, when a task finds
+        no idle one.
+    max_pending: how many submitted tasks may wait for a worker. None (the
+        default) is unbounded; 0 hands each task straight to a worker.
+        When the bound is reached submit() blocks and submit_nowait() raises
+        fastchan.Full.
+    thread_name_prefix, initializer, initargs: as for ThreadPoolExecutor. An
+        initializer that raises breaks the pool: queued futures fail and
+        submit() raises BrokenThreadPool.
+
+    A task that submits to its own pool while the queue is full waits for
+    room as long as another worker can make some. When every worker would
+    be waiting so, submit() raises fastchan.Full instead of deadlocking.
+    """
+
+    def __init__(self, max_workers=None, *, max_pending=None, thread_name_prefix="",
+                 initializer=None, initargs=()):
+        if max_workers is None:
+            max_workers = min(32, (os.cpu_count() or 1) + 4)
+        max_workers = _check_count("max_workers", max_workers, 1)
+        if max_pending is not None:
+            max_pending = _check_count("max_pending", max_pending, 0)
+        if not isinstance(thread_name_prefix, str):
+            raise TypeError(f"thread_name_prefix must be a str, not {type(thread_name_prefix).__name__}")
+        if initializer is not None and not callable(initializer):
+            raise TypeError(f"initializer must be callable, not {type(initializer).__name__} {initializer!r}")
+        initargs = tuple(initargs)
+
+        name_prefix = thread_name_prefix or f"ThreadPool-{next(_pool_numbers)}"
+        self._workers = _Workers(name_prefix, initializer, initargs)
+        self._core = _core._PoolCore(max_workers, max_pending, self._workers.start, Future, _deliver)
+        self._max_workers = max_workers
+        self._max_pending = max_pending
+        self._thread_name_prefix = name_prefix
+        weakref.finalize(self, self._core.close, False, RuntimeError, _SHUT_DOWN)
+        _pools.add(self)
+
+    @property
+    def max_pending(self):
+        """The bound on queued tasks given at construction (None: unbounded)."""
+        return self._max_pending
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Schedule fn(*args, **kwargs) and return a Future for its result.
+
+        Blocks while max_pending tasks are already waiting for a worker.
+        Raises RuntimeError after shutdown(), BrokenThreadPool if an
+        initializer failed, TypeError if fn is not callable.
+        """
+        return self._core.submit(fn, args, kwargs or None, True)
+
+    def submit_nowait(self, fn, /, *args, **kwargs):
+        """As submit(), but raise fastchan.Full rather than wait for room."""
+        return self._core.submit(fn, args, kwargs or None, False)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        """Stop accepting tasks; the queued ones still run unless
+        cancel_futures is true, which cancels them. With wait, return once
+        every worker has finished (a worker calling this does not wait for
+        itself)."""
+        for future, loop in self._core.close(cancel_futures, RuntimeError, _SHUT_DOWN):
+            _settle(future, loop)
+        if wait:
+            current = threading.current_thread()
+            for thread in list(self._workers.threads):
+                if thread is not current:
+                    thread.join()
+
+    def __repr__(self):
+        core = self._core
+        state = "shut down" if core.closed else "running"
+        return (f"<{type(self).__module__}.{type(self).__qualname__} {state} "
+                f"max_workers={self._max_workers} max_pending={self._max_pending} "
+                f"threads={core.started_workers} queued={core.queued}>")
+
+    # Executor.map, __enter__ and __exit__ are inherited; map's chunksize is
+    # accepted and ignored, as by ThreadPoolExecutor.
+
+
+_default_pool = None
+_default_pool_lock = threading.Lock()
+
+
+def _shared_pool():
+    global _default_pool
+    pool = _default_pool
+    if pool is None:
+        with _default_pool_lock:
+            if _default_pool is None:
+                _default_pool = ThreadPool(thread_name_prefix="fastchan.to_thread")
+            pool = _default_pool
+    return pool
+
+
+async def to_thread(func, /, *args, **kwargs):
+    """Run func(*args, **kwargs) in a worker thread and await its result.
+
+    A drop-in for asyncio.to_thread: the current contextvars are copied to
+    the call. It runs on the loop's default executor when that is a
+    fastchan.ThreadPool (loop.set_default_executor), on asyncio's executor
+    path when it is another executor, and otherwise on a ThreadPool shared
+    by the process. Cancelling the await before the call starts means it
+    never starts; a call already running finishes and its result is dropped.
+    """
+    loop = asyncio.get_running_loop()
+    if not callable(func):
+        raise TypeError(f"func must be callable, not {type(func).__name__} {func!r}")
+    context = contextvars.copy_context()
+    executor = getattr(loop, "_default_executor", None)
+    if executor is None:
+        executor = _shared_pool()
+    elif not isinstance(executor, ThreadPool):
+        return await loop.run_in_executor(None, context.run, _call, func, args, kwargs)
+    future = loop.create_future()
+    executor._core.submit_to_loop(future, loop, context.run, (func, *args), kwargs or None)
+    return await future
+
+
+def _call(func, args, kwargs):
+    return func(*args, **kwargs)
+
+
+def _join_at_exit():
+    """Run by threading before it joins non-daemon threads at exit: the
+    workers finish what is queued, then exit, and are joined (as
+    ThreadPoolExecutor's are)."""
+    global _exiting
+    _exiting = True
+    for pool in list(_pools):
+        pool._core.close(False, RuntimeError, _EXITING)
+    for thread, core in list(_live_threads.items()):
+        core.close(False, RuntimeError, _EXITING)
+    for thread in list(_live_threads):
+        thread.join()
+
+
+def _after_fork_in_child():
+    """The child has none of the parent's worker threads: the parent's pools
+    refuse new tasks, and the shared pool is made anew on first use."""
+    global _default_pool
+    _future._after_fork_in_child()
+    _default_pool = None
+    _live_threads.clear()
+    for pool in list(_pools):
+        pool._workers.threads.clear()
+        for future, loop in pool._core.close(True, RuntimeError, _FORKED):
+            if loop is None:  # an event loop is the parent's: leave it alone
+                future.cancel()
+
+
+threading._register_atexit(_join_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
