@@ -15,8 +15,6 @@ struct Names {
     PyObject* add_exception;
     PyObject* invoke_callbacks;
     PyObject* set_running_or_notify_cancel;
-    PyObject* call_soon_threadsafe;
-    PyObject* cancelled;
 };
 Names g_names;
 
@@ -71,11 +69,13 @@ private:
 };
 
 // Calls method(future) on each of the future's _waiters (cf.wait's).
-void notify_waiters(PyObject* dict, PyObject* future, PyObject* method) {
-    PyObject* waiters = PyDict_GetItemWithError(dict, g_future.waiters);
-    if (waiters == nullptr || !PyList_Check(waiters)) return;
-    Py_INCREF(waiters);
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(waiters); ++i) {
+void notify_waiters(PyObject* future, PyObject* method) {
+    PyObject* waiters = PyObject_GetAttr(future, g_future.waiters);
+    if (waiters == nullptr) {
+        PyErr_WriteUnraisable(future);
+        return;
+    }
+    for (Py_ssize_t i = 0; PyList_Check(waiters) && i < PyList_GET_SIZE(waiters); ++i) {
         PyObject* waiter = PyList_GET_ITEM(waiters, i);
         Py_INCREF(waiter);
         PyObject* r = PyObject_CallMethodOneArg(waiter, method, future);
@@ -116,9 +116,7 @@ bool FutureProtocol::load() {
                intern("add_result"),
                intern("add_exception"),
                intern("_invoke_callbacks"),
-               intern("set_running_or_notify_cancel"),
-               intern("call_soon_threadsafe"),
-               intern("cancelled")};
+               intern("set_running_or_notify_cancel")};
     return !PyErr_Occurred();
 }
 
@@ -139,37 +137,32 @@ PyObject* PyTask::call(PyObject** error) noexcept {
     return nullptr;
 }
 
-void PyTask::run(PyObject* deliver) noexcept {
-    if (loop_ == nullptr) {
+void PyTask::run(PyObject* deliver, std::vector<ThreadCall::Flag>& to_publish) noexcept {
+    if (call_ == nullptr) {
         run_for_future();
     } else {
-        run_for_loop(deliver);
+        run_for_call(deliver, to_publish);
     }
 }
 
 void PyTask::run_for_future() noexcept {
-    PyObject* dict = PyObject_GenericGetDict(future_, nullptr);
-    if (dict == nullptr) {
-        PyErr_WriteUnraisable(future_);
-        return;
-    }
     // PENDING -> RUNNING, as Future.set_running_or_notify_cancel does.
+    // (Attribute access, not the __dict__: asking for that would make
+    // CPython >= 3.11 build one per future.)
     bool start = false, was_cancelled = false;
     {
         FutureLock lock(future_);
-        PyObject* state = PyDict_GetItemWithError(dict, g_future.state);
+        PyObject* state = PyObject_GetAttr(future_, g_future.state);
         start = is_state(state, g_future.pending);
         was_cancelled = is_state(state, g_future.cancelled);
-        if (start && PyDict_SetItem(dict, g_future.state, g_future.running) < 0) {
-            PyErr_WriteUnraisable(future_);
-            start = false;
-        }
+        Py_XDECREF(state);
+        if (start && PyObject_SetAttr(future_, g_future.state, g_future.running) < 0) start = false;
+        if (PyErr_Occurred()) PyErr_WriteUnraisable(future_);
     }
     if (!start) {
         // Cancelled while queued: the stdlib marks it notified and wakes
         // cf.wait's waiters. (Any other state: its owner completed it.)
         if (was_cancelled) call_method(future_, g_names.set_running_or_notify_cancel);
-        Py_DECREF(dict);
         return;
     }
 
@@ -179,55 +172,45 @@ void PyTask::run_for_future() noexcept {
     // RUNNING -> FINISHED, as Future.set_result / set_exception do.
     {
         FutureLock lock(future_);
-        PyObject* state = PyDict_GetItemWithError(dict, g_future.state);
-        if (is_state(state, g_future.running)) {
+        PyObject* state = PyObject_GetAttr(future_, g_future.state);
+        bool running = is_state(state, g_future.running);
+        Py_XDECREF(state);
+        if (running) {
             bool ok = value != nullptr;
-            if (PyDict_SetItem(dict, ok ? g_future.result : g_future.exception,
-                               ok ? value : error) < 0 ||
-                PyDict_SetItem(dict, g_future.state, g_future.finished) < 0) {
+            if (PyObject_SetAttr(future_, ok ? g_future.result : g_future.exception, ok ? value : error) < 0 ||
+                PyObject_SetAttr(future_, g_future.state, g_future.finished) < 0) {
                 PyErr_WriteUnraisable(future_);
             }
-            notify_waiters(dict, future_, ok ? g_names.add_result : g_names.add_exception);
+            notify_waiters(future_, ok ? g_names.add_result : g_names.add_exception);
             lock.notify_all();
+        } else if (PyErr_Occurred()) {
+            PyErr_WriteUnraisable(future_);
         }
     }
     Py_XDECREF(value);
     Py_XDECREF(error);
 
-    PyObject* callbacks = PyDict_GetItemWithError(dict, g_future.done_callbacks);
+    PyObject* callbacks = PyObject_GetAttr(future_, g_future.done_callbacks);
+    if (callbacks == nullptr) PyErr_WriteUnraisable(future_);
     if (callbacks != nullptr && PyList_Check(callbacks) && PyList_GET_SIZE(callbacks) > 0) {
         call_method(future_, g_names.invoke_callbacks);
     }
-    Py_DECREF(dict);
+    Py_XDECREF(callbacks);
 }
 
-void PyTask::run_for_loop(PyObject* deliver) noexcept {
-    // An awaiting task cancelled before the call started: do not start it.
-    PyObject* cancelled = PyObject_CallMethodNoArgs(future_, g_names.cancelled);
-    if (cancelled == nullptr) {
-        PyErr_WriteUnraisable(future_);
-        return;
-    }
-    bool skip = PyObject_IsTrue(cancelled) == 1;
-    Py_DECREF(cancelled);
-    if (skip) return;
-
+void PyTask::run_for_call(PyObject* deliver, std::vector<ThreadCall::Flag>& to_publish) noexcept {
+    // The awaiting task was cancelled before the call started: skip it.
+    if (call_->abandoned()) return;
     PyObject* error = nullptr;
     PyObject* value = call(&error);
     bool ok = value != nullptr;
-    PyObject* r = PyObject_CallMethodObjArgs(loop_, g_names.call_soon_threadsafe, deliver, future_,
-                                             ok ? Py_True : Py_False, ok ? value : error, nullptr);
-    if (r == nullptr) {
-        // The loop was closed meanwhile: nobody is left to await the result.
-        if (PyErr_ExceptionMatches(PyExc_RuntimeError)) {
-            PyErr_Clear();
-        } else {
-            PyErr_WriteUnraisable(loop_);
+    if (ThreadCall::Flag ready = call_->finish(ok ? value : error, ok, deliver)) {
+        try {
+            to_publish.push_back(std::move(ready));
+        } catch (...) {
+            ready->store(true, std::memory_order_release);  // no memory: publish now
         }
     }
-    Py_XDECREF(r);
-    Py_XDECREF(value);
-    Py_XDECREF(error);
 }
 
 }  // namespace fastchan::py

@@ -1,6 +1,6 @@
 // PyTask: one call submitted to a fastchan.ThreadPool, fn(*args, **kwargs),
-// and the future it completes: a fastchan.Future (a concurrent.futures
-// Future), or an asyncio future of `loop` for to_thread().
+// and what it completes: a fastchan.Future (a concurrent.futures Future), or
+// the ThreadCall of a to_thread().
 //
 // A fastchan.Future is completed natively, speaking the stdlib Future's
 // protocol: its fields _state/_result/_exception/_waiters/_done_callbacks,
@@ -10,6 +10,9 @@
 #include <Python.h>
 
 #include <utility>
+#include <vector>
+
+#include "thread_call.hpp"
 
 namespace fastchan::py {
 
@@ -35,11 +38,11 @@ inline FutureProtocol g_future;
 class PyTask {
 public:
     PyTask() = default;
-    // Takes new references to its arguments; `loop` and `kwargs` may be null.
-    PyTask(PyObject* future, PyObject* loop, PyObject* fn, PyObject* args, PyObject* kwargs) noexcept
-        : future_(future), loop_(loop), fn_(fn), args_(args), kwargs_(kwargs) {
+    // Takes new references to its arguments; `kwargs` may be null. `owner`
+    // is the Future, or the Python object owning `call` for a to_thread().
+    PyTask(PyObject* owner, ThreadCall* call, PyObject* fn, PyObject* args, PyObject* kwargs) noexcept
+        : future_(owner), call_(call), fn_(fn), args_(args), kwargs_(kwargs) {
         Py_INCREF(future_);
-        Py_XINCREF(loop_);
         Py_INCREF(fn_);
         Py_INCREF(args_);
         Py_XINCREF(kwargs_);
@@ -58,27 +61,30 @@ public:
     PyTask& operator=(const PyTask&) = delete;
     ~PyTask() { clear(); }
 
+    // The Future, or the owner of call().
     PyObject* future() const noexcept { return future_; }
-    // The asyncio loop for a to_thread() task; nullptr for a Future.
-    PyObject* loop() const noexcept { return loop_; }
+    // A to_thread() task's result slot; nullptr for a Future.
+    ThreadCall* call() const noexcept { return call_; }
 
     // Worker side, GIL held: runs the call unless its future was cancelled,
     // and completes the future. Never raises: a failure of the completion
     // itself is reported as unraisable. `deliver(fut, ok, value)` is the
-    // function an asyncio future's loop runs to complete it.
-    void run(PyObject* deliver) noexcept;
+    // function an asyncio future's loop runs to complete it; the ready flag
+    // of a ThreadCall is added to `to_publish`, for the worker to raise
+    // once it has released the GIL.
+    void run(PyObject* deliver, std::vector<ThreadCall::Flag>& to_publish) noexcept;
 
 private:
     void steal(PyTask& other) noexcept {
         future_ = std::exchange(other.future_, nullptr);
-        loop_ = std::exchange(other.loop_, nullptr);
+        call_ = std::exchange(other.call_, nullptr);
         fn_ = std::exchange(other.fn_, nullptr);
         args_ = std::exchange(other.args_, nullptr);
         kwargs_ = std::exchange(other.kwargs_, nullptr);
     }
     void clear() noexcept {
         Py_CLEAR(future_);
-        Py_CLEAR(loop_);
+        call_ = nullptr;
         Py_CLEAR(fn_);
         Py_CLEAR(args_);
         Py_CLEAR(kwargs_);
@@ -88,10 +94,10 @@ private:
     // (its traceback attached) in *error.
     PyObject* call(PyObject** error) noexcept;
     void run_for_future() noexcept;
-    void run_for_loop(PyObject* deliver) noexcept;
+    void run_for_call(PyObject* deliver, std::vector<ThreadCall::Flag>& to_publish) noexcept;
 
     PyObject* future_ = nullptr;
-    PyObject* loop_ = nullptr;
+    ThreadCall* call_ = nullptr;  // owned by future_
     PyObject* fn_ = nullptr;
     PyObject* args_ = nullptr;
     PyObject* kwargs_ = nullptr;

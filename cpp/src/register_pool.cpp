@@ -1,9 +1,13 @@
 // Binds the native half of fastchan.ThreadPool as fastchan._core._PoolCore:
 // a WorkQueue of PyTasks, run by Python threads that call work(). The
 // Python class (fastchan/pool.py) owns the threads; the core tells it when
-// to start one, through the `spawn` callable it was given.
+// to start one, through the `spawn` callable it was given. Also binds
+// _ThreadCall, the result slot of a to_thread() call (thread_call.hpp).
 #include <chrono>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -17,13 +21,41 @@
 #include "errors.hpp"
 #include "gil_wait.hpp"
 #include "py_task.hpp"
+#include "thread_call.hpp"
 
 namespace py = pybind11;
 
 namespace fastchan::py {
 namespace {
 
+using std::chrono::nanoseconds;
+
 constexpr auto kWorkerLinger = std::chrono::microseconds(100);
+// A to_thread() caller spins for the outcome only while calls typically
+// take less than this, and then for this long plus the typical duration.
+constexpr nanoseconds kSpinCeiling = std::chrono::microseconds(50);
+
+void publish(std::vector<ThreadCall::Flag>& flags) noexcept {
+    for (auto& flag : flags) flag->store(true, std::memory_order_release);
+    flags.clear();
+}
+
+// A worker's wait policy: stay awake a while between tasks, and raise the
+// ready flags of finished to_thread() calls only once the GIL is released,
+// so the spinning caller that sees one finds the GIL free.
+class WorkerWait : public GilWait {
+public:
+    explicit WorkerWait(std::vector<ThreadCall::Flag>& to_publish)
+        : GilWait(kWorkerLinger), to_publish_(to_publish) {}
+
+    void release() noexcept {
+        GilWait::release();
+        publish(to_publish_);
+    }
+
+private:
+    std::vector<ThreadCall::Flag>& to_publish_;
+};
 
 class PoolCore {
 public:
@@ -53,12 +85,30 @@ public:
         return future;
     }
 
-    // Queues fn(*args, **kwargs) to complete `future`, an asyncio future of `loop`.
-    void submit_to_loop(::py::handle self, ::py::handle future, ::py::handle loop, ::py::handle fn,
-                        ::py::handle args, ::py::handle kwargs) {
+    // Queues fn(*args, **kwargs) for to_thread() and returns its _ThreadCall,
+    // having waited briefly for the outcome if calls are typically short.
+    ::py::object call(::py::handle self, ::py::handle fn, ::py::handle args, ::py::handle kwargs) {
         check_callable(fn);
-        PyTask task(future.ptr(), loop.ptr(), fn.ptr(), args.ptr(), none_to_null(kwargs));
-        enqueue(self, task, true);
+        if (closed()) raise_closed();
+        ::py::object owner = ::py::cast(std::make_unique<ThreadCall>());
+        ThreadCall* call = owner.cast<ThreadCall*>();
+        PyTask task(owner.ptr(), call, fn.ptr(), args.ptr(), none_to_null(kwargs));
+        maybe_start_worker(self);
+        nanoseconds typical(typical_call_ns_.load(std::memory_order_relaxed));
+        nanoseconds budget = typical < kSpinCeiling ? kSpinCeiling + typical : nanoseconds::zero();
+        Status s;
+        // Queue without the GIL, so the worker it wakes finds the GIL free,
+        // and stay without it while spinning, so the worker can run.
+        Py_BEGIN_ALLOW_THREADS
+        s = queue_.submit(task, detail::Clock::time_point::min());
+        if (s == Status::ok) call->spin_without_gil(budget);
+        Py_END_ALLOW_THREADS
+        if (s == Status::full) {
+            enqueue(self, task, true);  // a bounded pool: wait for room, with the GIL rules
+        } else if (s != Status::ok) {
+            raise_closed();
+        }
+        return owner;
     }
 
     // A worker thread's loop; returns once the pool is shut down and drained.
@@ -66,22 +116,38 @@ public:
     // submit again as soon as a result arrives (to_thread in a loop, submit
     // then result()) then find it awake instead of paying a thread wake-up.
     void work() {
-        PyObject* deliver = deliver_.ptr();
-        queue_.work([deliver](PyTask& task) noexcept { task.run(deliver); }, GilWait{kWorkerLinger});
+        std::vector<ThreadCall::Flag> to_publish;
+        queue_.work(
+            [this, &to_publish](PyTask& task) noexcept {
+                publish(to_publish);  // (still holding the GIL: another task came at once)
+                if (task.call() == nullptr) {
+                    task.run(deliver_.ptr(), to_publish);
+                    return;
+                }
+                auto start = std::chrono::steady_clock::now();
+                task.run(deliver_.ptr(), to_publish);
+                record_call_duration(std::chrono::steady_clock::now() - start);
+            },
+            WorkerWait{to_publish});
+        publish(to_publish);
     }
 
     // Stops the pool: later submissions raise error_type(message). With
-    // drop, queued tasks are removed and returned as (future, loop) pairs
-    // for the caller to cancel or fail; otherwise the workers still run them.
-    ::py::list close(bool drop, ::py::object error_type, std::string message) {
+    // drop, queued tasks are removed: to_thread() calls fail with `failure`
+    // (or are cancelled if it is None), and the Futures are returned for the
+    // caller to cancel or fail. Without drop the workers still run them.
+    ::py::list close(bool drop, ::py::object error_type, std::string message, ::py::handle failure) {
         if (!closed_error_) {
             closed_error_ = std::move(error_type);
             closed_message_ = std::move(message);
         }
         ::py::list dropped;
         queue_.shutdown(drop ? Shutdown::drop : Shutdown::drain, [&](PyTask& task) {
-            ::py::handle loop = task.loop() ? task.loop() : Py_None;
-            dropped.append(::py::make_tuple(::py::handle(task.future()), loop));
+            if (task.call() != nullptr) {
+                task.call()->drop(failure.is_none() ? nullptr : failure.ptr(), deliver_.ptr());
+            } else {
+                dropped.append(::py::handle(task.future()));
+            }
         });
         return dropped;
     }
@@ -103,6 +169,13 @@ private:
             throw ::py::type_error(std::string("fn must be callable, not ") + Py_TYPE(fn.ptr())->tp_name +
                                    " " + ::py::repr(fn).cast<std::string>());
         }
+    }
+
+    void record_call_duration(detail::Clock::duration d) noexcept {
+        // An moving average over about the last eight calls.
+        auto ns = std::chrono::duration_cast<nanoseconds>(d).count();
+        auto avg = typical_call_ns_.load(std::memory_order_relaxed);
+        typical_call_ns_.store(avg + (ns - avg) / 8, std::memory_order_relaxed);
     }
 
     void enqueue(::py::handle self, PyTask& task, bool block) {
@@ -153,6 +226,7 @@ private:
     const std::size_t max_workers_;
     const std::optional<std::size_t> max_pending_;
     std::size_t started_ = 0;  // guarded by the GIL
+    std::atomic<std::int64_t> typical_call_ns_{0};
     ::py::object spawn_, future_type_, deliver_;
     ::py::object closed_error_;
     std::string closed_message_;
@@ -179,18 +253,18 @@ void register_pool(::py::module_& m) {
             "Queue fn(*args, **kwargs); return its Future. Blocks while the queue is\n"
             "full (block=True) or raises fastchan.Full (block=False).")
         .def(
-            "submit_to_loop",
-            [](::py::object self, ::py::handle future, ::py::handle loop, ::py::handle fn,
-               ::py::handle args, ::py::handle kwargs) {
-                self.cast<PoolCore&>().submit_to_loop(self, future, loop, fn, args, kwargs);
+            "call",
+            [](::py::object self, ::py::handle fn, ::py::handle args, ::py::handle kwargs) {
+                return self.cast<PoolCore&>().call(self, fn, args, kwargs);
             },
-            ::py::arg("future"), ::py::arg("loop"), ::py::arg("fn"), ::py::arg("args"),
-            ::py::arg("kwargs"),
-            "Queue fn(*args, **kwargs) to complete the asyncio future of `loop`.")
+            ::py::arg("fn"), ::py::arg("args"), ::py::arg("kwargs"),
+            "Queue fn(*args, **kwargs) for to_thread(); return its _ThreadCall.")
         .def("work", &PoolCore::work, "Run queued tasks until the pool is closed and drained.")
         .def("close", &PoolCore::close, ::py::arg("drop"), ::py::arg("error_type"), ::py::arg("message"),
-             "Refuse new tasks (raising error_type(message)); with drop=True remove\n"
-             "the queued ones and return them as (future, loop) pairs.")
+             ::py::arg("failure") = ::py::none(),
+             "Refuse new tasks (raising error_type(message)). With drop=True remove\n"
+             "the queued ones: to_thread() calls fail with `failure` (None: are\n"
+             "cancelled); the Futures are returned, for the caller to settle.")
         .def_property_readonly("closed", &PoolCore::closed)
         .def_property_readonly("queued", &PoolCore::queued, "Tasks waiting for a worker.")
         .def_property_readonly("outstanding", &PoolCore::outstanding, "Tasks queued or running.")
@@ -199,6 +273,24 @@ void register_pool(::py::module_& m) {
         .def_property_readonly("started_workers", &PoolCore::started_workers)
         .def_property_readonly("max_workers", &PoolCore::max_workers)
         .def_property_readonly("max_pending", &PoolCore::max_pending);
+
+    ::py::class_<ThreadCall>(m, "_ThreadCall", "The result slot of one fastchan.to_thread() call.")
+        .def_property_readonly("done", &ThreadCall::done, "True once the outcome is there.")
+        .def(
+            "result",
+            [](const ThreadCall& call) {
+                PyObject* r = call.result();
+                if (r == nullptr) throw ::py::error_already_set();
+                return ::py::reinterpret_steal<::py::object>(r);
+            },
+            "The call's result; raises its exception (CancelledError if it was dropped).")
+        .def(
+            "attach",
+            [](ThreadCall& call, ::py::handle future, ::py::handle loop, ::py::handle deliver) {
+                call.attach(future.ptr(), loop.ptr(), deliver.ptr());
+            },
+            ::py::arg("future"), ::py::arg("loop"), ::py::arg("deliver"),
+            "Have deliver(future, ok, value) run on `loop` with the outcome.");
 }
 
 }  // namespace fastchan::py

@@ -7,7 +7,10 @@ tasks with the GIL released and complete futures in C++. ``max_pending``
 bounds the queue: ``submit`` then blocks while it is full, and
 ``submit_nowait`` raises ``fastchan.Full``.
 
-``to_thread`` is ``asyncio.to_thread`` on a shared ThreadPool.
+``to_thread`` is ``asyncio.to_thread`` on a shared ThreadPool. When calls
+are short it waits for the outcome briefly, GIL released, before
+suspending on a future (see cpp/src/thread_call.hpp): a thread wake-up
+costs more than most such calls.
 """
 
 import asyncio
@@ -86,38 +89,29 @@ def _work(core, initializer, initargs):
             initializer(*initargs)
         except BaseException:
             _LOGGER.critical("Exception in initializer:", exc_info=True)
-            for future, loop in core.close(True, BrokenThreadPool, _BROKEN):
-                _settle(future, loop, BrokenThreadPool(_BROKEN))
+            error = BrokenThreadPool(_BROKEN)
+            for future in core.close(True, BrokenThreadPool, _BROKEN, error):
+                if not future.done():
+                    try:
+                        future.set_exception(error)
+                    except _cf.InvalidStateError:
+                        pass  # cancelled by its owner meanwhile
             return
     core.work()
 
 
 def _deliver(future, ok, value):
-    """Completes a to_thread() future; runs on the future's event loop."""
+    """Completes a to_thread() future on its event loop: with the call's
+    result (ok), its exception, or, for a call dropped at shutdown (value
+    None), by cancelling it."""
     if future.cancelled():
         return
     if ok:
         future.set_result(value)
+    elif value is None:
+        future.cancel()
     else:
         future.set_exception(value)
-
-
-def _settle(future, loop, error=None):
-    """Ends a task that was dropped from the queue: cancels its future, or
-    fails it with `error`."""
-    if loop is not None:
-        done = future.cancel if error is None else (lambda: _deliver(future, False, error))
-        try:
-            loop.call_soon_threadsafe(done)
-        except RuntimeError:
-            pass  # the loop is closed: nobody awaits the future any more
-    elif error is None:
-        future.cancel()
-    elif not future.done():
-        try:
-            future.set_exception(error)
-        except _cf.InvalidStateError:
-            pass  # cancelled by its owner meanwhile
 
 
 class ThreadPool(_cf.ThreadPoolExecutor):
@@ -184,8 +178,8 @@ class ThreadPool(_cf.ThreadPoolExecutor):
         cancel_futures is true, which cancels them. With wait, return once
         every worker has finished (a worker calling this does not wait for
         itself)."""
-        for future, loop in self._core.close(cancel_futures, RuntimeError, _SHUT_DOWN):
-            _settle(future, loop)
+        for future in self._core.close(cancel_futures, RuntimeError, _SHUT_DOWN):
+            future.cancel()
         if wait:
             current = threading.current_thread()
             for thread in list(self._workers.threads):
@@ -237,8 +231,14 @@ async def to_thread(func, /, *args, **kwargs):
         executor = _shared_pool()
     elif not isinstance(executor, ThreadPool):
         return await loop.run_in_executor(None, context.run, _call, func, args, kwargs)
+    call = executor._core.call(context.run, (func, *args), kwargs or None)
+    if call.done:
+        # Finished while we spun: still give the other tasks their turn, as
+        # awaiting a thread always does.
+        await asyncio.sleep(0)
+        return call.result()
     future = loop.create_future()
-    executor._core.submit_to_loop(future, loop, context.run, (func, *args), kwargs or None)
+    call.attach(future, loop, _deliver)
     return await future
 
 
@@ -269,9 +269,8 @@ def _after_fork_in_child():
     _live_threads.clear()
     for pool in list(_pools):
         pool._workers.threads.clear()
-        for future, loop in pool._core.close(True, RuntimeError, _FORKED):
-            if loop is None:  # an event loop is the parent's: leave it alone
-                future.cancel()
+        for future in pool._core.close(True, RuntimeError, _FORKED):
+            future.cancel()
 
 
 threading._register_atexit(_join_at_exit)

@@ -1,0 +1,79 @@
+// ThreadCall: the result slot of one fastchan.to_thread() call.
+//
+// A short call finishes before an event loop could even be woken, and each
+// thread wake-up costs 35-50 us here. So the awaiting loop thread first
+// spins briefly with the GIL released, watching a ready flag the worker
+// raises only after it has released the GIL itself: neither thread then
+// sleeps on the GIL or on the loop's selector. If the call takes longer the
+// loop attaches an asyncio future and awaits it; the worker then completes
+// that future through loop.call_soon_threadsafe, as asyncio.to_thread does.
+//
+// attach() and the worker's finish() both run with the GIL held, so exactly
+// one of them sees the other: no outcome is lost between them.
+#pragma once
+
+#include <Python.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+namespace fastchan::py {
+
+class ThreadCall {
+public:
+    using Flag = std::shared_ptr<std::atomic<bool>>;
+
+    ThreadCall() = default;
+    ThreadCall(const ThreadCall&) = delete;
+    ThreadCall& operator=(const ThreadCall&) = delete;
+    ~ThreadCall() {  // GIL held: the Python object is being deallocated
+        Py_XDECREF(outcome_);
+        Py_XDECREF(future_);
+        Py_XDECREF(loop_);
+    }
+
+    // --- worker side, GIL held ---
+
+    // True if the awaiting task gave up before the call started.
+    bool abandoned() const;
+
+    // Stores the outcome (stealing the reference; ok: a result, else an
+    // exception). Returns the flag to raise once the GIL is released, or
+    // nullptr when a future was attached (the outcome went to its loop).
+    Flag finish(PyObject* outcome, bool ok, PyObject* deliver);
+
+    // The task was dropped from the queue (shutdown or a broken pool): the
+    // call fails with `error`, or is cancelled when `error` is null.
+    void drop(PyObject* error, PyObject* deliver);
+
+    // --- awaiting side, GIL held ---
+
+    // Waits up to `budget` for the outcome, with the GIL released; true
+    // once it is there (result() then has it).
+    bool spin(std::chrono::nanoseconds budget);
+    // The same wait, for a caller that has already released the GIL.
+    void spin_without_gil(std::chrono::nanoseconds budget) const noexcept;
+
+    bool done() const noexcept { return outcome_ != nullptr || cancelled_; }
+
+    // The result (a new reference), or nullptr with the call's exception
+    // (or CancelledError) raised. Only once done().
+    PyObject* result() const;
+
+    // Hands the outcome to `future`, an asyncio future of `loop`: at once
+    // if it is there, else when the worker finishes.
+    void attach(PyObject* future, PyObject* loop, PyObject* deliver);
+
+private:
+    void deliver_to_loop(PyObject* deliver);
+
+    Flag ready_ = std::make_shared<std::atomic<bool>>(false);
+    PyObject* outcome_ = nullptr;
+    bool ok_ = false;
+    bool cancelled_ = false;
+    PyObject* future_ = nullptr;  // attached asyncio future, and its loop
+    PyObject* loop_ = nullptr;
+};
+
+}  // namespace fastchan::py
