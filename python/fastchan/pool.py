@@ -43,11 +43,12 @@ _exiting = False
 
 
 def _check_count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            value = operator.index(value)
-        except TypeError:
-            raise TypeError(f"{name} must be an integer, not {type(value).__name__} {value!r}") from None
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__} {value!r}") from None
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, not {value!r}")
     return value

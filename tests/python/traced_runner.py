@@ -1,5 +1,6 @@
-"""`python -m fastchan` with a census: counts the fastchan queues the run
-created and prints them to stderr at exit (used by test_examples.py)."""
+"""`python -m fastchan` with a census: counts the fastchan queues and thread
+pools the run created and prints them to stderr at exit (used by
+test_examples.py)."""
 
 import atexit
 import collections
@@ -27,6 +28,7 @@ for module in (fastchan, fastchan.asyncio):
     for name in ("Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"):
         if hasattr(module, name):
             count_instances(getattr(module, name), f"{module.__name__}.{name}")
+count_instances(fastchan.ThreadPool, "fastchan.ThreadPool")
 
 atexit.register(lambda: print("FASTCHAN-CREATED " + json.dumps(created), file=sys.stderr))
 sys.exit(main(sys.argv[1:]))
