@@ -15,6 +15,8 @@ Both pools use their default max_workers (min(32, CPUs + 4)).
 import argparse
 import asyncio
 import concurrent.futures as cf
+import os
+import platform
 import statistics
 import time
 
@@ -79,11 +81,13 @@ def main():
     rows.append(compare("to_thread", lambda k: sequential_to_thread(fastchan.to_thread, k),
                         lambda k: sequential_to_thread(asyncio.to_thread, k), max(n // 10, 10), rounds))
 
-    print(f"{'workload':<12} {'fastchan /s':>13} {'stdlib /s':>13} {'speed-up':>9}")
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"n={n}, median of {rounds} alternating rounds\n")
+    print("| workload | fastchan per s | stdlib per s | speed-up | stdlib peer |")
+    print("|---|---:|---:|---:|---|")
     peers = {"submit+wait": "ThreadPoolExecutor", "map": "ThreadPoolExecutor", "to_thread": "asyncio.to_thread"}
     for name, a, b, ratio in rows:
-        print(f"{name:<12} {a:>13,.0f} {b:>13,.0f} {ratio:>8.1f}x   (vs {peers[name]})")
-
+        print(f"| {name} | {a:,.0f} | {b:,.0f} | {ratio:.1f}x | {peers[name]} |")
 
 if __name__ == "__main__":
     main()

@@ -201,3 +201,21 @@ def test_install_routes_asyncio_to_thread():
     finally:
         fastchan.uninstall()
     assert asyncio.to_thread is original and asyncio.threads.to_thread is original
+
+
+def test_on_uvloop():
+    uvloop = pytest.importorskip("uvloop")
+
+    def slow(x):
+        time.sleep(0.01)  # too long for the spin: completed through the loop
+        return x
+
+    async def main():
+        fast = await asyncio.gather(*(fastchan.to_thread(abs, -i) for i in range(100)))
+        return fast, await fastchan.to_thread(slow, "slow")
+
+    loop = uvloop.new_event_loop()
+    try:
+        assert loop.run_until_complete(asyncio.wait_for(main(), TIMEOUT)) == (list(range(100)), "slow")
+    finally:
+        loop.close()
