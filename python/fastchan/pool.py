@@ -150,9 +150,11 @@ class ThreadPool(_cf.ThreadPoolExecutor):
         name_prefix = thread_name_prefix or f"ThreadPool-{next(_pool_numbers)}"
         self._workers = _Workers(name_prefix, initializer, initargs)
         self._core = _core._PoolCore(max_workers, max_pending, self._workers.start, Future, _deliver)
+        # ThreadPoolExecutor's attributes that code in the wild reads.
         self._max_workers = max_workers
-        self._max_pending = max_pending
         self._thread_name_prefix = name_prefix
+        self._threads = self._workers.threads
+        self._max_pending = max_pending
         weakref.finalize(self, self._core.close, False, RuntimeError, _SHUT_DOWN)
         _pools.add(self)
 

@@ -283,5 +283,41 @@ TEST(WorkQueue, WaitIdleTimesOut) {
     EXPECT_EQ(q.wait_idle(Clock::now()), Status::ok);
 }
 
+
+TEST(WorkQueue, AnExpectedWorkerCountsUntilItArrives) {
+    WorkQueue<detail::Task> q(unbounded);
+    q.expect_worker();
+    EXPECT_EQ(q.expected_workers(), 1u);
+    std::thread worker([&] { q.work([](detail::Task& t) noexcept { t(); }); });
+    while (q.workers() != 1) std::this_thread::yield();
+    EXPECT_EQ(q.expected_workers(), 0u);  // it came
+    q.shutdown(Shutdown::drain);
+    worker.join();
+}
+
+TEST(WorkQueue, SelfSubmitGuardCountsExpectedWorkers) {
+    // One worker, a queue of one. While a second worker is expected, the
+    // first may wait to submit (the newcomer could drain); once that is
+    // called off, waiting would deadlock and the submit is refused.
+    WorkQueue<detail::Task> q(1);
+    std::thread worker([&] { q.work([](detail::Task& t) noexcept { t(); }); });
+    Status while_expected = Status::ok, alone = Status::ok;
+    detail::Task fan_out([&] {
+        detail::Task filler([] {});
+        ASSERT_EQ(q.submit(filler, detail::kNoDeadline), Status::ok);  // the queue is now full
+        q.expect_worker();
+        detail::Task more([] {});
+        while_expected = q.submit(more, Clock::now() + 20ms);
+        q.cancel_expected_worker();
+        alone = q.submit(more, detail::kNoDeadline);
+    });
+    ASSERT_EQ(q.submit(fan_out, detail::kNoDeadline), Status::ok);
+    ASSERT_EQ(q.wait_idle(), Status::ok);
+    EXPECT_EQ(while_expected, Status::timeout);
+    EXPECT_EQ(alone, Status::full);
+    q.shutdown(Shutdown::drain);
+    worker.join();
+}
+
 }  // namespace
 }  // namespace fastchan::testing
