@@ -62,7 +62,7 @@ TEST(ThreadPool, WaitIdleWaitsForEveryTask) {
     ThreadPool pool(4);
     std::atomic<int> done{0};
     for (int i = 0; i < 1000; ++i) {
-        pool.submit([&] {
+        pool.submit([&done, i] {
             std::this_thread::sleep_for(std::chrono::microseconds(i % 7 == 0 ? 100 : 0));
             done.fetch_add(1);
         });
