@@ -81,7 +81,7 @@ def test_map_timeout_raises():
     p, gate, _ = blocked_pool(1)
     try:
         results = p.map(abs, [1], timeout=0.05)
-        with pytest.raises(TimeoutError):
+        with pytest.raises(cf.TimeoutError):  # the builtin TimeoutError from 3.11
             list(results)
     finally:
         gate.set()
@@ -181,9 +181,9 @@ def test_a_running_future_cannot_be_cancelled(pool):
 def test_result_and_exception_time_out():
     p, gate, holders = blocked_pool(1)
     try:
-        with pytest.raises(TimeoutError):
+        with pytest.raises(cf.TimeoutError):
             holders[0].result(timeout=0.02)
-        with pytest.raises(TimeoutError):
+        with pytest.raises(cf.TimeoutError):
             holders[0].exception(timeout=0.02)
         assert not holders[0].done()
         assert "running" in repr(holders[0])
@@ -376,11 +376,15 @@ def test_initializer_runs_once_per_thread_and_a_failing_one_breaks_the_pool():
         cf.wait([p.submit(barrier.wait, TIMEOUT) for _ in range(2)], timeout=TIMEOUT)
     assert calls == ["init", "init"]
 
+    gate = threading.Event()
+
     def fail():
+        gate.wait(TIMEOUT)  # so that every submit below comes first
         raise OSError("no resource")
 
     p = fastchan.ThreadPool(1, initializer=fail)
     futures = [p.submit(abs, i) for i in range(5)]
+    gate.set()
     for f in futures:
         with pytest.raises(BrokenThreadPool):
             f.result(TIMEOUT)
