@@ -32,7 +32,8 @@ using std::chrono::nanoseconds;
 
 constexpr auto kWorkerLinger = std::chrono::microseconds(100);
 // A to_thread() caller spins for the outcome only while calls typically
-// take less than this, and then for this long plus the typical duration.
+// take less than this (and an idle worker will take its call at once), and
+// then for this long plus the typical duration.
 constexpr nanoseconds kSpinCeiling = std::chrono::microseconds(50);
 
 void publish(std::vector<ThreadCall::Flag>& flags) noexcept {
@@ -94,8 +95,13 @@ public:
         ThreadCall* call = owner.cast<ThreadCall*>();
         PyTask task(owner.ptr(), call, fn.ptr(), args.ptr(), none_to_null(kwargs));
         maybe_start_worker(self);
+        // Spin only for a call a worker will take at once: behind a backlog
+        // (a gather of many calls) the wait would be long, and the loop has
+        // other tasks to run.
         nanoseconds typical(typical_call_ns_.load(std::memory_order_relaxed));
-        nanoseconds budget = typical < kSpinCeiling ? kSpinCeiling + typical : nanoseconds::zero();
+        bool starts_now = queue_.idle_workers() > queue_.queued();
+        nanoseconds budget =
+            starts_now && typical < kSpinCeiling ? kSpinCeiling + typical : nanoseconds::zero();
         Status s;
         // Queue without the GIL, so the worker it wakes finds the GIL free,
         // and stay without it while spinning, so the worker can run.
