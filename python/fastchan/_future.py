@@ -54,26 +54,29 @@ class Future(_base.Future):
         self._waiters = []
         self._done_callbacks = []
 
-    def _wait(self, timeout):
-        """Block until the future is done or `timeout` seconds have passed."""
+    def _wait_finished(self, timeout):
+        """Block until the future is done or `timeout` seconds have passed;
+        raise CancelledError or TimeoutError unless it then has an outcome."""
         with self._condition:
             if self._state in _DONE_STATES:
-                return
-            waiter = _DoneWaiter()
-            self._waiters.append(waiter)
-        try:
-            waiter.event.wait(timeout)
-        finally:
-            with self._condition:
-                self._waiters.remove(waiter)
+                waiter = None
+            else:
+                waiter = _DoneWaiter()
+                self._waiters.append(waiter)
+        if waiter is not None:
+            try:
+                waiter.event.wait(timeout)
+            finally:
+                with self._condition:
+                    self._waiters.remove(waiter)
+        if self._state in _CANCELLED_STATES:
+            raise _base.CancelledError()
+        if self._state is not _FINISHED:
+            raise _base.TimeoutError()
 
     def result(self, timeout=None):
         if self._state is not _FINISHED:
-            self._wait(timeout)
-            if self._state in _CANCELLED_STATES:
-                raise _base.CancelledError()
-            if self._state is not _FINISHED:
-                raise _base.TimeoutError()
+            self._wait_finished(timeout)
         if self._exception is not None:
             try:
                 raise self._exception
@@ -83,11 +86,7 @@ class Future(_base.Future):
 
     def exception(self, timeout=None):
         if self._state is not _FINISHED:
-            self._wait(timeout)
-            if self._state in _CANCELLED_STATES:
-                raise _base.CancelledError()
-            if self._state is not _FINISHED:
-                raise _base.TimeoutError()
+            self._wait_finished(timeout)
         return self._exception
 
     def cancel(self):

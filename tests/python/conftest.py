@@ -19,3 +19,25 @@ def run_python(code, timeout=30, **kwargs):
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, **kwargs
     )
+
+
+def interrupt_when_ready(code, settle=0.3, timeout=10, **popen_kwargs):
+    """Runs `code` in a fresh interpreter and, once it prints "ready" (just
+    before it blocks), waits `settle` seconds and sends it SIGINT. Returns
+    (stdout after "ready", stderr, return code, seconds from signal to exit)."""
+    import signal
+    import subprocess
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, **popen_kwargs)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(settle)  # let it block
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=timeout)
+        return out, err, child.returncode, time.monotonic() - sent
+    finally:
+        child.kill()
+        child.wait()

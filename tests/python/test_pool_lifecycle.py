@@ -10,7 +10,6 @@ import collections
 import concurrent.futures as cf
 import gc
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -23,6 +22,7 @@ from concurrent.futures.thread import BrokenThreadPool
 import pytest
 
 import fastchan
+from conftest import interrupt_when_ready
 
 TIMEOUT = 30
 
@@ -420,21 +420,10 @@ SIGINT_RAN = {"result": [0], "shutdown": [0], "blocking-submit": [0, 1], "to_thr
 @pytest.mark.parametrize("name", SIGINT_SCRIPTS)
 def test_ctrl_c_interrupts_a_main_thread_blocked_on_the_pool(name):
     code = SIGINT_PRELUDE + textwrap.dedent(SIGINT_SCRIPTS[name])
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
-    try:
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(0.3)  # let the main thread block
-        sent = time.monotonic()
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=10)
-        elapsed = time.monotonic() - sent
-    finally:
-        child.kill()
-        child.wait()
+    out, err, returncode, elapsed = interrupt_when_ready(code, env=CHILD_ENV)
     assert out.strip() == f"interrupted {SIGINT_RAN[name]}", err
     assert "Traceback" not in err, err
-    assert child.returncode == 0, err
+    assert returncode == 0, err
     assert elapsed < 10  # a hang guard: the tasks would otherwise wait 30 s
 
 

@@ -1,9 +1,6 @@
 """The GIL, signals, interpreter exit and reentrancy."""
 
 import os
-import signal
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -11,7 +8,7 @@ import time
 import pytest
 
 import fastchan
-from conftest import run_python
+from conftest import interrupt_when_ready, run_python
 
 
 def count_python_work(seconds):
@@ -95,19 +92,9 @@ except KeyboardInterrupt:
 )
 def test_sigint_interrupts_a_blocked_main_thread(maxsize, fill, call, expected):
     code = SIGINT_CHILD.format(maxsize=maxsize, fill=fill, call=call)
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(0.2)  # let it block
-        sent = time.monotonic()
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=10)
-        elapsed = time.monotonic() - sent
-    finally:
-        child.kill()
+    out, err, returncode, elapsed = interrupt_when_ready(code, settle=0.2)
     assert out.strip() == expected, err
-    assert child.returncode == 0, err
+    assert returncode == 0, err
     assert elapsed < 5
 
 
