@@ -64,15 +64,6 @@ void ThreadCall::deliver_to_loop(PyObject* deliver) {
     call_soon_threadsafe(loop_, deliver, future_, ok_ ? Py_True : Py_False, value);
 }
 
-bool ThreadCall::spin(std::chrono::nanoseconds budget) {
-    if (budget > std::chrono::nanoseconds::zero() && !ready_->load(std::memory_order_acquire)) {
-        Py_BEGIN_ALLOW_THREADS
-        spin_without_gil(budget);
-        Py_END_ALLOW_THREADS
-    }
-    return done();
-}
-
 void ThreadCall::spin_without_gil(std::chrono::nanoseconds budget) const noexcept {
     auto end = std::chrono::steady_clock::now() + budget;
     unsigned rounds = 0;

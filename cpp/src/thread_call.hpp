@@ -47,12 +47,10 @@ public:
     // call fails with `error`, or is cancelled when `error` is null.
     void drop(PyObject* error, PyObject* deliver);
 
-    // --- awaiting side, GIL held ---
+    // --- awaiting side, GIL held unless said otherwise ---
 
-    // Waits up to `budget` for the outcome, with the GIL released; true
-    // once it is there (result() then has it).
-    bool spin(std::chrono::nanoseconds budget);
-    // The same wait, for a caller that has already released the GIL.
+    // Waits up to `budget` for the outcome; the caller has released the
+    // GIL (so the worker can run). done() tells, with the GIL back.
     void spin_without_gil(std::chrono::nanoseconds budget) const noexcept;
 
     bool done() const noexcept { return outcome_ != nullptr || cancelled_; }

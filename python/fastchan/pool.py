@@ -101,6 +101,14 @@ def _work(core, initializer, initargs):
     core.work()
 
 
+def _cancel_dropped(future):
+    """Cancels the future of a task dropped from the queue, and notifies it
+    as a worker would have on taking it (concurrent.futures.wait counts a
+    future done only once notified)."""
+    if future.cancel():
+        future.set_running_or_notify_cancel()
+
+
 def _deliver(future, ok, value):
     """Completes a to_thread() future on its event loop: with the call's
     result (ok), its exception, or, for a call dropped at shutdown (value
@@ -182,7 +190,7 @@ class ThreadPool(_cf.ThreadPoolExecutor):
         every worker has finished (a worker calling this does not wait for
         itself)."""
         for future in self._core.close(cancel_futures, RuntimeError, _SHUT_DOWN):
-            future.cancel()
+            _cancel_dropped(future)
         if wait:
             current = threading.current_thread()
             for thread in list(self._workers.threads):
@@ -273,7 +281,7 @@ def _after_fork_in_child():
     for pool in list(_pools):
         pool._workers.threads.clear()
         for future in pool._core.close(True, RuntimeError, _FORKED):
-            future.cancel()
+            _cancel_dropped(future)
 
 
 threading._register_atexit(_join_at_exit)

@@ -344,6 +344,9 @@ def test_shutdown_cancel_futures_cancels_what_is_queued():
     p.shutdown(wait=True)
     assert ran == [] and all(f.cancelled() for f in futures)
     assert holders[0].result(TIMEOUT) is None  # the running task finished
+    done, not_done = cf.wait(futures, timeout=TIMEOUT)  # cancelled counts as done
+    assert len(done) == 100 and not not_done
+    assert len(list(cf.as_completed(futures, timeout=TIMEOUT))) == 100
 
 
 def test_submit_after_shutdown_raises(pool):
