@@ -124,6 +124,20 @@ public:
         return true;
     }
 
+    // For fastchan::Select: register `w` as a waiting receiver (sender);
+    // false if the operation could complete now (it stays registered until
+    // delist). The check follows the registration, as in wait_until.
+    bool enlist_receiver(Waiter& w) {
+        receivers_.push(w);
+        return buffer_.size() == 0 && !buffer_.is_closed();
+    }
+    bool enlist_sender(Waiter& w) {
+        senders_.push(w);
+        return buffer_.size() >= buffer_.capacity() && !buffer_.is_closed();
+    }
+    void delist_receiver(Waiter& w) { receivers_.remove(w); }
+    void delist_sender(Waiter& w) { senders_.remove(w); }
+
     // The wait lists, for waiters that do not block a thread (an event loop's
     // task): register, re-check with try_send/try_recv, then await the wake-up.
     WaitList& senders() noexcept { return senders_; }

@@ -103,6 +103,12 @@ public:
         return flavor_.visit([](auto& f) { return f.capacity(); });
     }
 
+    // Calls fn(flavor&) on the flavor behind this channel (for fastchan::Select).
+    template <class Fn>
+    decltype(auto) visit_flavor(Fn&& fn) {
+        return flavor_.visit(std::forward<Fn>(fn));
+    }
+
 private:
     using Array = Buffered<flavors::ArrayBuffer<T>>;
     using List = Buffered<flavors::ListBuffer<T>>;

@@ -86,6 +86,9 @@ public:
     // Flavor-specific data exchanged with the notifier (a rendezvous slot).
     void* packet;
 
+    // Who wakes this waiter's owner; nullptr for a sleeping thread.
+    Waker* waker() const noexcept { return waker_; }
+
     // Only by whoever took the waiter out of its queue, with that queue's
     // lock still held. False if the waiter's Waker declined the wake-up.
     bool notify() noexcept {
@@ -149,6 +152,15 @@ public:
         Waiter* w = head_;
         if (w != nullptr) remove(*w);
         return w;
+    }
+
+    // Is any waiter queued that `waker` does not wake? (A select must not
+    // count its own waiters as peers.)
+    bool has_waiter_not_woken_by(const Waker* waker) const noexcept {
+        for (const Waiter* w = head_; w != nullptr; w = w->next_) {
+            if (w->waker_ == nullptr || w->waker_ != waker) return true;
+        }
+        return false;
     }
 
 private:

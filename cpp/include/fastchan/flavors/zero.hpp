@@ -69,7 +69,6 @@ public:
     std::size_t size() const noexcept { return 0; }
     std::size_t capacity() const noexcept { return 0; }
 
-private:
     // What a parked sender offers (`value`) or a parked receiver accepts
     // (`slot`); `done` is set by the peer that completed the exchange.
     struct Packet {
@@ -78,26 +77,53 @@ private:
         bool done;
     };
 
-    // Both helpers run with lock_ held.
+    // For fastchan::Select: queue `w` (whose packet is a Packet) as a
+    // waiting receiver or sender, unless the operation could complete now
+    // (a peer of another owner waits, or the channel is closed): then
+    // return false and queue nothing. delist() takes it out again.
+    bool enlist_receiver(Waiter& w) { return enlist(receivers_, senders_, w); }
+    bool enlist_sender(Waiter& w) { return enlist(senders_, receivers_, w); }
+    void delist_receiver(Waiter& w) { delist(receivers_, w); }
+    void delist_sender(Waiter& w) { delist(senders_, w); }
+
+private:
+    // Both helpers run with lock_ held. A peer is claimed (notified) before
+    // its packet is touched: a select's waiter may decline, having fired on
+    // another case; then the next peer is tried. The claimed owner reads
+    // its packet only after taking lock_ to unqueue, so it sees it filled.
     Status hand_to_receiver(T& value) {
         if (closed_) return Status::closed;
-        Waiter* receiver = receivers_.pop();
-        if (receiver == nullptr) return Status::full;
-        auto* packet = static_cast<Packet*>(receiver->packet);
-        packet->slot->emplace(std::move(value));
-        packet->done = true;
-        receiver->notify();  // rendezvous waiters are threads: they never decline
-        return Status::ok;
+        while (Waiter* receiver = receivers_.pop()) {
+            if (!receiver->notify()) continue;
+            auto* packet = static_cast<Packet*>(receiver->packet);
+            packet->slot->emplace(std::move(value));
+            packet->done = true;
+            return Status::ok;
+        }
+        return Status::full;
     }
 
     Status take_from_sender(std::optional<T>& out) {
-        Waiter* sender = senders_.pop();
-        if (sender == nullptr) return closed_ ? Status::closed : Status::empty;
-        auto* packet = static_cast<Packet*>(sender->packet);
-        out.emplace(std::move(*packet->value));
-        packet->done = true;
-        sender->notify();
-        return Status::ok;
+        while (Waiter* sender = senders_.pop()) {
+            if (!sender->notify()) continue;
+            auto* packet = static_cast<Packet*>(sender->packet);
+            out.emplace(std::move(*packet->value));
+            packet->done = true;
+            return Status::ok;
+        }
+        return closed_ ? Status::closed : Status::empty;
+    }
+
+    bool enlist(WaiterQueue& mine, const WaiterQueue& peers, Waiter& w) {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        if (closed_ || peers.has_waiter_not_woken_by(w.waker())) return false;
+        mine.push(w);
+        return true;
+    }
+
+    void delist(WaiterQueue& queue, Waiter& w) {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        queue.remove(w);
     }
 
     // Offer (or ask) by parking on `queue` until a peer completes the
