@@ -13,6 +13,7 @@ struct Errors {
     PyObject* empty = nullptr;
     PyObject* full = nullptr;
     PyObject* shutdown = nullptr;
+    PyObject* channel_closed = nullptr;
 };
 
 // Filled once at module import; the references are kept for the process.

@@ -23,9 +23,38 @@ ObjectQueue* native(PyObject* self) {
     return static_cast<ObjectQueue*>(value);
 }
 
+using detail::Clock;
+
+// timeout: None or a real number; ignored when not blocking, as in the stdlib.
+bool parse_timeout(PyObject* obj, bool block, Clock::time_point& deadline) {
+    deadline = detail::kNoDeadline;
+    if (obj == nullptr || obj == Py_None) return true;
+    double seconds;
+    if (PyFloat_CheckExact(obj)) {
+        seconds = PyFloat_AS_DOUBLE(obj);
+    } else if (PyNumber_Check(obj) && !PyComplex_Check(obj)) {
+        seconds = PyFloat_AsDouble(obj);
+        if (seconds == -1.0 && PyErr_Occurred()) return false;
+    } else {
+        PyErr_Format(PyExc_TypeError, "timeout must be a non-negative number or None, not %.100s %R",
+                     Py_TYPE(obj)->tp_name, obj);
+        return false;
+    }
+    if (std::isnan(seconds)) {
+        PyErr_Format(PyExc_ValueError, "timeout must be a non-negative number, not %R", obj);
+        return false;
+    }
+    if (!block) return true;
+    if (seconds < 0) {
+        PyErr_Format(PyExc_ValueError, "'timeout' must be a non-negative number, not %R", obj);
+        return false;
+    }
+    deadline = detail::deadline_after(std::chrono::duration<double>(seconds));
+    return true;
+}
+
 namespace {
 
-using detail::Clock;
 
 // Matches fastcall arguments to parameter names, as a Python signature
 // would. out[i] stays nullptr for a parameter not given.
@@ -69,34 +98,6 @@ bool parse_block(PyObject* obj, bool& block) {
     int truth = PyObject_IsTrue(obj);
     if (truth < 0) return false;
     block = truth != 0;
-    return true;
-}
-
-// timeout: None or a real number; ignored when not blocking, as in the stdlib.
-bool parse_timeout(PyObject* obj, bool block, Clock::time_point& deadline) {
-    deadline = detail::kNoDeadline;
-    if (obj == nullptr || obj == Py_None) return true;
-    double seconds;
-    if (PyFloat_CheckExact(obj)) {
-        seconds = PyFloat_AS_DOUBLE(obj);
-    } else if (PyNumber_Check(obj) && !PyComplex_Check(obj)) {
-        seconds = PyFloat_AsDouble(obj);
-        if (seconds == -1.0 && PyErr_Occurred()) return false;
-    } else {
-        PyErr_Format(PyExc_TypeError, "timeout must be a non-negative number or None, not %.100s %R",
-                     Py_TYPE(obj)->tp_name, obj);
-        return false;
-    }
-    if (std::isnan(seconds)) {
-        PyErr_Format(PyExc_ValueError, "timeout must be a non-negative number, not %R", obj);
-        return false;
-    }
-    if (!block) return true;
-    if (seconds < 0) {
-        PyErr_Format(PyExc_ValueError, "'timeout' must be a non-negative number, not %R", obj);
-        return false;
-    }
-    deadline = detail::deadline_after(std::chrono::duration<double>(seconds));
     return true;
 }
 

@@ -5,9 +5,15 @@
 
 #include <pybind11/pybind11.h>
 
+#include <fastchan/status.hpp>
+
 namespace fastchan::py {
 
 class ObjectQueue;
+
+// timeout: None or a real number; ignored when not blocking, as in the
+// stdlib. False with TypeError/ValueError (naming the value) if invalid.
+bool parse_timeout(PyObject* obj, bool block, detail::Clock::time_point& deadline);
 
 // The native queue behind a queue object (fastchan.Queue, fastchan.asyncio.Queue,
 // SimpleQueue...); nullptr with TypeError set if its __init__ never ran.

@@ -10,6 +10,7 @@ namespace fastchan::py {
 void register_queue(::py::module_& m);
 void register_asyncio(::py::module_& m);
 void register_pool(::py::module_& m);
+void register_channel(::py::module_& m);
 void register_testing(::py::module_& m);
 }
 
@@ -22,6 +23,7 @@ PYBIND11_MODULE(_core, m) {
     g_errors.empty = ::py::object(errors.attr("Empty")).release().ptr();
     g_errors.full = ::py::object(errors.attr("Full")).release().ptr();
     g_errors.shutdown = ::py::object(errors.attr("ShutDown")).release().ptr();
+    g_errors.channel_closed = ::py::object(errors.attr("ChannelClosed")).release().ptr();
 
     ::py::object empty_marker = ::py::module_::import("builtins").attr("object")();
     m.attr("EMPTY") = empty_marker;
@@ -38,5 +40,6 @@ PYBIND11_MODULE(_core, m) {
     register_queue(m);
     register_asyncio(m);
     register_pool(m);
+    register_channel(m);
     register_testing(m);
 }

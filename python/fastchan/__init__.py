@@ -13,16 +13,17 @@ import atexit as _atexit
 import os as _os
 import threading as _threading
 
-from ._errors import Empty, Full, ShutDown
+from ._errors import ChannelClosed, Empty, Full, ShutDown
 from . import _core
 from .queue import LifoQueue, PriorityQueue, Queue, SimpleQueue
 from . import asyncio
 from .pool import BrokenThreadPool, Future, ThreadPool, to_thread
+from .channel import Channel
 from ._install import install, installed, uninstall
 
 __all__ = [
     "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown",
-    "ThreadPool", "Future", "BrokenThreadPool", "to_thread",
+    "ThreadPool", "Future", "BrokenThreadPool", "to_thread", "Channel", "ChannelClosed",
     "asyncio", "install", "uninstall", "installed",
 ]
 __version__ = "0.1.0"

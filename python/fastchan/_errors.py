@@ -8,7 +8,7 @@ working when fastchan's queues replace the stdlib's.
 import asyncio
 import queue
 
-__all__ = ["Empty", "Full", "ShutDown"]
+__all__ = ["Empty", "Full", "ShutDown", "ChannelClosed"]
 
 
 class Empty(queue.Empty, asyncio.QueueEmpty):
@@ -28,3 +28,8 @@ _shutdown_bases = tuple(
 
 class ShutDown(*_shutdown_bases):
     """Raised by put() after shutdown(), and by get() once shut down and empty."""
+
+
+class ChannelClosed(Exception):
+    """Raised by a send on a closed fastchan.Channel, and by a receive once
+    the channel is closed and drained."""

@@ -1,0 +1,56 @@
+"""fastchan.Channel: Go's channel for Python threads, on fastchan's native core.
+
+    ch = fastchan.Channel()        # capacity 0: a rendezvous
+    ch = fastchan.Channel(16)      # 16 buffered items
+    ch = fastchan.Channel(None)    # unbounded (math.inf works too, as in trio)
+
+``send`` returns once a receiver has the item (rendezvous) or it is
+buffered; ``recv`` returns the next item. Both release the GIL while they
+wait and take an optional timeout (TimeoutError). ``close()`` ends the
+stream: sends raise ChannelClosed at once, receivers drain what is buffered
+and then raise it, and ``for item in ch`` stops there, like Go's ``range``.
+"""
+
+import math
+import operator
+
+from . import _core
+from ._errors import ChannelClosed
+
+__all__ = ["Channel", "ChannelClosed"]
+
+
+def _parse_capacity(capacity):
+    if capacity is None or capacity == math.inf:
+        return None
+    if isinstance(capacity, bool):
+        raise TypeError(f"capacity must be an integer, None or math.inf, not bool {capacity!r}")
+    try:
+        capacity = operator.index(capacity)
+    except TypeError:
+        raise TypeError(
+            f"capacity must be an integer, None or math.inf, not {type(capacity).__name__} {capacity!r}"
+        ) from None
+    if capacity < 0:
+        raise ValueError(f"capacity must be >= 0, not {capacity!r}")
+    return capacity
+
+
+class Channel(_core._ChannelCore):
+    """A multi-producer, multi-consumer channel with Go's semantics."""
+
+    def __init__(self, capacity=0):
+        super().__init__(_parse_capacity(capacity))
+
+    def __iter__(self):
+        """Receive until the channel is closed and drained (Go's range)."""
+        while True:
+            try:
+                yield self.recv()
+            except ChannelClosed:
+                return
+
+    def __repr__(self):
+        capacity = "unbounded" if self.capacity is None else f"capacity={self.capacity}"
+        state = " closed" if self.closed else ""
+        return f"<fastchan.Channel {capacity} buffered={len(self)}{state}>"
