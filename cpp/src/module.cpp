@@ -11,6 +11,7 @@ void register_queue(::py::module_& m);
 void register_asyncio(::py::module_& m);
 void register_pool(::py::module_& m);
 void register_channel(::py::module_& m);
+void register_select(::py::module_& m);
 void register_testing(::py::module_& m);
 }
 
@@ -41,5 +42,6 @@ PYBIND11_MODULE(_core, m) {
     register_asyncio(m);
     register_pool(m);
     register_channel(m);
+    register_select(m);
     register_testing(m);
 }

@@ -38,6 +38,7 @@
 #include "detail/futex.hpp"
 #include "detail/spin.hpp"
 #include "status.hpp"
+#include "wait_policy.hpp"
 #include "waiter.hpp"
 
 namespace fastchan {
@@ -211,7 +212,10 @@ public:
     }
 
     // Blocks until one case fires or the deadline passes ({none, timeout}).
-    SelectResult wait_until(detail::Clock::time_point deadline) {
+    // The policy's hooks run around each sleep, as for a channel's own
+    // waits ({none, interrupted} if it says so).
+    template <class Policy = ThreadWait>
+    SelectResult wait_until(detail::Clock::time_point deadline, Policy&& policy = {}) {
         const std::size_t n = cases_.size();
         if (n == 0) return {none, deadline == detail::Clock::time_point::min() ? Status::empty : Status::timeout};
         for (;;) {
@@ -223,7 +227,8 @@ public:
             if (deadline != detail::kNoDeadline && detail::Clock::now() >= deadline) {
                 return {none, Status::timeout};
             }
-            if (std::optional<SelectResult> fired = wait_once(deadline)) return *fired;
+            if (std::optional<SelectResult> fired = wait_once(deadline, policy)) return *fired;
+            if (policy.interrupted()) return {none, Status::interrupted};
         }
     }
 
@@ -245,7 +250,8 @@ private:
     // Registers on every case and waits for one to fire. A result, or
     // nullopt to start over (a case looked ready, or its item was taken by
     // another receiver first).
-    std::optional<SelectResult> wait_once(detail::Clock::time_point deadline) {
+    template <class Policy>
+    std::optional<SelectResult> wait_once(detail::Clock::time_point deadline, Policy& policy) {
         const std::size_t n = cases_.size();
         detail::Selector selector;
         std::vector<std::unique_ptr<detail::Selector::CaseWaiter>> waiters;
@@ -256,9 +262,13 @@ private:
                 cases_[i]->packet(), &selector, static_cast<int>(i)));
             ready = !cases_[i]->enlist(*waiters.back());
         }
-        if (!ready) selector.park_until(deadline);
+        if (!ready) {
+            policy.release();
+            selector.park_until(policy.slice_end(deadline));
+        }
         selector.abort();  // from here on no notifier can pick this select
         for (std::size_t i = 0; i < waiters.size(); ++i) cases_[i]->delist(*waiters[i]);
+        if (!ready) policy.reacquire();
 
         int fired = selector.selected();
         if (fired < 0) return std::nullopt;
