@@ -128,7 +128,9 @@ private:
 
 // One awaiting task's registration on one wait list. Shared by the Python
 // handle and, once notified, by the loop's inbox (a count that needs no GIL);
-// freed with the GIL by whichever lets go last.
+// freed with the GIL by whichever lets go last. Without a list it only
+// carries a wake-up to the loop (for a select, whose own waiters sit on the
+// channels' lists).
 class AsyncWaiter {
 public:
     // The future is held weakly: a task abandoned on a closed loop must stay
@@ -137,7 +139,15 @@ public:
     AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future, WaitList& list,
                 PyObject* list_owner)
         : waiter(this, &waker), future_(PyWeakref_NewRef(future, nullptr)),
-          waker_owner_(waker_owner), list_(list), list_owner_(list_owner) {
+          waker_owner_(waker_owner), list_(&list), list_owner_(list_owner) {
+        if (future_ == nullptr) throw pybind11::error_already_set();
+        Py_INCREF(waker_owner_);
+        Py_INCREF(list_owner_);
+    }
+    // A wake-up carrier, on no list.
+    AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future)
+        : waiter(this, &waker), future_(PyWeakref_NewRef(future, nullptr)),
+          waker_owner_(waker_owner), list_(nullptr), list_owner_(Py_None) {
         if (future_ == nullptr) throw pybind11::error_already_set();
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
@@ -152,19 +162,19 @@ public:
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
     }
 
-    void register_() { list_.push(waiter); }
+    void register_() { list_->push(waiter); }
 
     // After the wake-up (or to give up): leave the wait list. True if a
     // notification had taken this waiter; only the first call counts.
     bool unregister() {
         if (left_) return false;
         left_ = true;
-        return !list_.remove(waiter);
+        return list_ != nullptr && !list_->remove(waiter);
     }
 
     // Cancelled or abandoned: a wake-up it was given goes to the next waiter.
     void cancel() {
-        if (unregister()) list_.notify_one();
+        if (unregister()) list_->notify_one();
     }
 
     // Notified, but its task will never run (its loop closed): the wake-up
@@ -172,7 +182,7 @@ public:
     void pass_on() {
         if (left_) return;
         left_ = true;
-        list_.notify_one();
+        if (list_ != nullptr) list_->notify_one();
     }
 
     // GIL held: completes the future unless the task already gave up on it.
@@ -191,7 +201,7 @@ private:
     bool left_ = false;   // unregister() ran (GIL-protected)
     PyObject* future_;    // a weak reference
     PyObject* waker_owner_;  // keeps the LoopWaker alive while notifiers may use it
-    WaitList& list_;
+    WaitList* list_;
     PyObject* list_owner_;   // keeps the queue (and so `list_`) alive
 };
 

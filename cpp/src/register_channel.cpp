@@ -9,6 +9,7 @@
 
 #include "errors.hpp"
 #include "fast_methods.hpp"
+#include "loop_waker.hpp"
 #include "object_channel.hpp"
 
 namespace py = pybind11;
@@ -60,6 +61,7 @@ void register_channel(::py::module_& m) {
         .def(
             "send",
             [](ObjectChannel& ch, ::py::handle item, ::py::handle timeout) {
+                LocalWakeups wakeups;  // an asyncio task of this thread's loop may be woken
                 Status s = ch.send(item.ptr(), deadline_from(timeout));
                 if (s != Status::ok) raise_failed(s, "send");
             },
@@ -69,22 +71,35 @@ void register_channel(::py::module_& m) {
             "timeout seconds.")
         .def(
             "recv",
-            [](ObjectChannel& ch, ::py::handle timeout) { return received(ch, deadline_from(timeout), "recv"); },
+            [](ObjectChannel& ch, ::py::handle timeout) {
+                LocalWakeups wakeups;
+                return received(ch, deadline_from(timeout), "recv");
+            },
             ::py::arg("timeout") = ::py::none(),
             "Receive an item, waiting (GIL released) for one. Raises ChannelClosed\n"
             "once the channel is closed and drained, TimeoutError after timeout seconds.")
         .def(
             "try_send",
             [nonblocking](ObjectChannel& ch, ::py::handle item) {
+                LocalWakeups wakeups;
                 Status s = ch.send(item.ptr(), nonblocking);
                 if (s != Status::ok) raise_failed(s, "send");
             },
             ::py::arg("item"),
             "Send item only if that needs no wait; else raise fastchan.Full.")
         .def(
-            "try_recv", [nonblocking](ObjectChannel& ch) { return received(ch, nonblocking, "recv"); },
+            "try_recv",
+            [nonblocking](ObjectChannel& ch) {
+                LocalWakeups wakeups;
+                return received(ch, nonblocking, "recv");
+            },
             "Receive an item only if one is ready; else raise fastchan.Empty.")
-        .def("close", &ObjectChannel::close,
+        .def(
+            "close",
+            [](ObjectChannel& ch) {
+                LocalWakeups wakeups;
+                return ch.close();
+            },
              "Close the channel: sends raise ChannelClosed, receivers drain what is\n"
              "buffered and then raise it; every waiter wakes. True for the call that closed it.")
         .def_property_readonly("closed", &ObjectChannel::is_closed, "True once close() was called.")

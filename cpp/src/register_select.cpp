@@ -1,5 +1,6 @@
-// Binds fastchan._core._select, behind fastchan.select: a fastchan::Select
-// over the ObjectChannels of the given cases, waiting with the GIL released.
+// Binds fastchan.select's native half: _select (a thread waits, GIL
+// released) and _AsyncSelect (an asyncio task waits: the steps of a core
+// Select, its wake-up carried to the task's loop by the loop's LoopWaker).
 #include <optional>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "errors.hpp"
 #include "fast_methods.hpp"
 #include "gil_wait.hpp"
+#include "loop_waker.hpp"
 #include "object_channel.hpp"
 
 namespace py = pybind11;
@@ -20,63 +22,137 @@ namespace {
 // _core.CLOSED: the value of a recv case whose channel is closed and drained.
 PyObject* g_closed_marker = nullptr;
 
-// One select call: the Python cases and the native storage they use.
-class PySelect {
+// The cases of one select call (fastchan.recv()/send() objects, validated
+// by fastchan.select) as a core Select, with the storage its cases use.
+class SelectCases {
 public:
-    explicit PySelect(::py::sequence cases) : n_(cases.size()), outs_(n_), refs_(n_, nullptr), sending_(n_) {
+    explicit SelectCases(::py::sequence cases) : n_(cases.size()), outs_(n_), refs_(n_, nullptr), sending_(n_) {
         for (std::size_t i = 0; i < n_; ++i) {
             ::py::handle c = cases[i];
             auto& channel = ::py::cast<ObjectChannel&>(c.attr("channel")).channel();
             sending_[i] = ::py::cast<bool>(c.attr("sending"));
             if (sending_[i]) {
                 refs_[i] = ::py::object(c.attr("item")).release().ptr();  // moves to a receiver if it fires
-                select_.send(channel, refs_[i]);
+                select.send(channel, refs_[i]);
             } else {
-                select_.recv(channel, outs_[i]);
+                select.recv(channel, outs_[i]);
             }
         }
     }
-    ~PySelect() {
+    ~SelectCases() {
         for (std::size_t i = 0; i < n_; ++i) {
-            if (i != fired_ok_) Py_XDECREF(refs_[i]);
+            if (i != sent_) Py_XDECREF(refs_[i]);
         }
     }
-    PySelect(const PySelect&) = delete;
-    PySelect& operator=(const PySelect&) = delete;
+    SelectCases(const SelectCases&) = delete;
+    SelectCases& operator=(const SelectCases&) = delete;
 
-    // (index, value); None, default when nothing was ready and has_default.
-    ::py::tuple run(detail::Clock::time_point deadline, bool has_default, ::py::handle default_value) {
-        SelectResult r = has_default ? select_.try_select() : select_.wait_until(deadline, GilWait{});
-        switch (r.status) {
-            case Status::ok:
-                if (sending_[r.index]) {
-                    fired_ok_ = r.index;
-                    return ::py::make_tuple(r.index, ::py::none());
-                }
-                return ::py::make_tuple(r.index, ::py::reinterpret_steal<::py::object>(*outs_[r.index]));
-            case Status::closed:
-                if (sending_[r.index]) {
-                    PyErr_SetString(g_errors.channel_closed, "send on a closed channel");
-                    throw ::py::error_already_set();
-                }
-                return ::py::make_tuple(r.index, ::py::handle(g_closed_marker));
-            case Status::empty:
-                return ::py::make_tuple(::py::none(), default_value);
-            case Status::timeout:
-                PyErr_SetString(PyExc_TimeoutError, "select timed out");
-                throw ::py::error_already_set();
-            default:  // interrupted: KeyboardInterrupt (or another signal's error) is set
-                throw ::py::error_already_set();
+    // (index, value) for a case that fired: the item received, CLOSED for
+    // a closed recv case, None for a send (ChannelClosed if it was closed).
+    ::py::tuple fired(SelectResult r) {
+        if (r.status == Status::ok && sending_[r.index]) {
+            sent_ = r.index;
+            return ::py::make_tuple(r.index, ::py::none());
         }
+        if (r.status == Status::ok) {
+            return ::py::make_tuple(r.index, ::py::reinterpret_steal<::py::object>(*outs_[r.index]));
+        }
+        if (sending_[r.index]) {
+            PyErr_SetString(g_errors.channel_closed, "send on a closed channel");
+            throw ::py::error_already_set();
+        }
+        return ::py::make_tuple(r.index, ::py::handle(g_closed_marker));
     }
+
+    ::py::object fired_or_none(std::optional<SelectResult> r) {
+        if (!r) return ::py::none();
+        return fired(*r);
+    }
+
+    Select select;
 
 private:
     std::size_t n_;
     std::vector<std::optional<PyObject*>> outs_;  // recv cases' slots
     std::vector<PyObject*> refs_;                 // send cases' items (owned)
     std::vector<bool> sending_;
-    std::size_t fired_ok_ = Select::none;  // a send case whose item was delivered
-    Select select_;
+    std::size_t sent_ = Select::none;  // the send case whose item was delivered
+};
+
+::py::tuple select_blocking(::py::sequence cases, ::py::handle timeout, bool has_default,
+                            ::py::handle default_value) {
+    LocalWakeups wakeups;
+    detail::Clock::time_point deadline;
+    if (!parse_timeout(timeout.ptr(), true, deadline)) throw ::py::error_already_set();
+    SelectCases sc(cases);
+    SelectResult r = has_default ? sc.select.try_select() : sc.select.wait_until(deadline, GilWait{});
+    switch (r.status) {
+        case Status::ok:
+        case Status::closed:
+            return sc.fired(r);
+        case Status::empty:
+            return ::py::make_tuple(::py::none(), default_value);
+        case Status::timeout:
+            PyErr_SetString(PyExc_TimeoutError, "select timed out");
+            throw ::py::error_already_set();
+        default:  // interrupted: KeyboardInterrupt (or another signal's error) is set
+            throw ::py::error_already_set();
+    }
+}
+
+// One select awaited by an asyncio task (fastchan.select_async drives it).
+class AsyncSelect {
+public:
+    explicit AsyncSelect(::py::sequence cases) : cases_(cases) {}
+    ~AsyncSelect() {
+        LocalWakeups wakeups;
+        cases_.select.cancel();  // a task that vanished mid-wait passes its wake-up on
+        drop_carrier();
+    }
+    AsyncSelect(const AsyncSelect&) = delete;
+    AsyncSelect& operator=(const AsyncSelect&) = delete;
+
+    // (index, value) if a case can fire now, else None.
+    ::py::object try_fire() {
+        LocalWakeups wakeups;
+        SelectResult r = cases_.select.try_select();
+        return r.status == Status::empty ? ::py::object(::py::none()) : ::py::object(cases_.fired(r));
+    }
+
+    // Waits on every case, to set `future` (of the loop `waker` serves)
+    // once one fires. False if a case looked ready: call finish() at once.
+    bool enlist(::py::handle waker, ::py::handle future) {
+        LocalWakeups wakeups;
+        drop_carrier();
+        carrier_ = new AsyncWaiter(waker.cast<LoopWaker&>(), waker.ptr(), future.ptr());
+        return cases_.select.enlist(&carrier_->waiter);
+    }
+
+    // After the future was set (or enlist() said ready): the result, or
+    // None to try again.
+    ::py::object finish() {
+        LocalWakeups wakeups;
+        std::optional<SelectResult> r = cases_.select.finish();
+        drop_carrier();
+        return cases_.fired_or_none(r);
+    }
+
+    // The task was cancelled: the result of an exchange that happened
+    // anyway (to be used), or None.
+    ::py::object cancel() {
+        LocalWakeups wakeups;
+        std::optional<SelectResult> r = cases_.select.cancel();
+        drop_carrier();
+        return cases_.fired_or_none(r);
+    }
+
+private:
+    void drop_carrier() {
+        if (carrier_ != nullptr) std::exchange(carrier_, nullptr)->release();
+    }
+
+    SelectCases cases_;
+    AsyncWaiter* carrier_ = nullptr;  // carries the wake-up to the loop
 };
 
 }  // namespace
@@ -86,16 +162,15 @@ void register_select(::py::module_& m) {
     m.attr("CLOSED") = closed;
     g_closed_marker = closed.release().ptr();
 
-    m.def(
-        "_select",
-        [](::py::sequence cases, ::py::handle timeout, bool has_default, ::py::handle default_value) {
-            detail::Clock::time_point deadline;
-            if (!parse_timeout(timeout.ptr(), true, deadline)) throw ::py::error_already_set();
-            PySelect select(cases);
-            return select.run(deadline, has_default, default_value);
-        },
-        ::py::arg("cases"), ::py::arg("timeout"), ::py::arg("has_default"), ::py::arg("default"),
-        "Complete exactly one of the cases (validated by fastchan.select).");
+    m.def("_select", &select_blocking, ::py::arg("cases"), ::py::arg("timeout"), ::py::arg("has_default"),
+          ::py::arg("default"), "Complete exactly one of the cases (validated by fastchan.select).");
+
+    ::py::class_<AsyncSelect>(m, "_AsyncSelect", "One select awaited by an asyncio task.")
+        .def(::py::init<::py::sequence>(), ::py::arg("cases"))
+        .def("try_fire", &AsyncSelect::try_fire)
+        .def("enlist", &AsyncSelect::enlist, ::py::arg("waker"), ::py::arg("future"))
+        .def("finish", &AsyncSelect::finish)
+        .def("cancel", &AsyncSelect::cancel);
 }
 
 }  // namespace fastchan::py

@@ -19,13 +19,13 @@ from .queue import LifoQueue, PriorityQueue, Queue, SimpleQueue
 from . import asyncio
 from .pool import BrokenThreadPool, Future, ThreadPool, to_thread
 from .channel import Channel
-from ._select import CLOSED, recv, select, send
+from ._select import CLOSED, recv, select, select_async, send
 from ._install import install, installed, uninstall
 
 __all__ = [
     "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown",
     "ThreadPool", "Future", "BrokenThreadPool", "to_thread", "Channel", "ChannelClosed",
-    "select", "recv", "send", "CLOSED",
+    "select", "select_async", "recv", "send", "CLOSED",
     "asyncio", "install", "uninstall", "installed",
 ]
 __version__ = "0.1.0"

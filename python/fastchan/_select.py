@@ -1,6 +1,7 @@
 """fastchan.select: wait on several channel operations; exactly one happens.
 
     index, value = fastchan.select([fastchan.recv(jobs), fastchan.send(log, line)])
+    index, value = await fastchan.select_async([...])      # from an asyncio task
 
 ``index`` is the case that fired. ``value`` is the item a recv case
 received, ``fastchan.CLOSED`` for a recv case whose channel is closed and
@@ -9,13 +10,21 @@ chosen at random. With ``timeout`` seconds and nothing ready, TimeoutError;
 with ``default=...`` nothing waits: if no case is ready, ``(None, default)``
 is returned (Go's ``default:``). A send case on a closed channel raises
 ChannelClosed, as in Go. The wait releases the GIL, and any other thread
-may be sending or receiving on the same channels meanwhile.
+or event loop may be sending or receiving on the same channels meanwhile.
+
+``select_async`` is the same for an asyncio task: it suspends instead of
+blocking, and its loop is woken (GIL-free, one eventfd write per burst) by
+whichever thread or loop makes a case ready. Cancelling it never loses an
+item: a rendezvous exchange that had already happened is returned (and the
+task's cancellation is requested again, for its next await).
 """
 
-from . import _core
-from .channel import Channel
+import asyncio
 
-__all__ = ["select", "recv", "send", "CLOSED"]
+from . import _core
+from .asyncio import _waker_for
+
+__all__ = ["select", "select_async", "recv", "send", "CLOSED"]
 
 CLOSED = _core.CLOSED
 _NO_DEFAULT = object()
@@ -27,7 +36,7 @@ class _Case:
     __slots__ = ("channel", "item", "sending")
 
     def __init__(self, channel, item, sending):
-        if not isinstance(channel, Channel):
+        if not isinstance(channel, _core._ChannelCore):
             raise TypeError(f"a select case needs a fastchan.Channel, not {type(channel).__name__} {channel!r}")
         self.channel = channel
         self.item = item
@@ -49,8 +58,7 @@ def send(channel, item):
     return _Case(channel, item, True)
 
 
-def select(cases, timeout=None, *, default=_NO_DEFAULT):
-    """Complete exactly one of `cases`; return (index, value). See the module doc."""
+def _checked(cases):
     cases = tuple(cases)
     if not cases:
         raise ValueError("select() needs at least one case")
@@ -60,4 +68,64 @@ def select(cases, timeout=None, *, default=_NO_DEFAULT):
                 "select() cases must be made by fastchan.recv() or fastchan.send(), "
                 f"not {type(case).__name__} {case!r}"
             )
+    return cases
+
+
+def _checked_timeout(timeout):
+    if timeout is None:
+        return None
+    try:
+        seconds = float(timeout)
+    except (TypeError, ValueError):
+        raise TypeError(f"timeout must be a non-negative number or None, not {type(timeout).__name__} {timeout!r}") from None
+    if not seconds >= 0:
+        raise ValueError(f"'timeout' must be a non-negative number, not {timeout!r}")
+    return seconds
+
+
+def select(cases, timeout=None, *, default=_NO_DEFAULT):
+    """Complete exactly one of `cases`; return (index, value). See the module doc."""
+    cases = _checked(cases)
     return _core._select(cases, timeout, default is not _NO_DEFAULT, None if default is _NO_DEFAULT else default)
+
+
+async def select_async(cases, timeout=None, *, default=_NO_DEFAULT):
+    """select() for an asyncio task: suspends instead of blocking."""
+    cases = _checked(cases)
+    timeout = _checked_timeout(timeout)
+    call = _core._AsyncSelect(cases)
+    fired = call.try_fire()
+    if fired is not None:
+        return fired
+    if default is not _NO_DEFAULT:
+        return None, default
+    if timeout is None:
+        return await _wait(call)
+    try:
+        return await asyncio.wait_for(_wait(call), timeout)
+    except asyncio.TimeoutError:  # not the builtin TimeoutError before 3.11
+        raise TimeoutError("select timed out") from None
+
+
+async def _wait(call):
+    loop = asyncio.get_running_loop()
+    waker = _waker_for(loop)
+    while True:
+        future = loop.create_future()
+        if call.enlist(waker, future):
+            try:
+                await future
+            except asyncio.CancelledError:
+                fired = call.cancel()
+                if fired is None:
+                    raise
+                # The exchange happened before the cancellation arrived: the
+                # item must not be lost. Return it; the task is cancelled at
+                # its next await instead.
+                asyncio.current_task().cancel()
+                return fired
+        fired = call.finish()
+        if fired is None:
+            fired = call.try_fire()
+        if fired is not None:
+            return fired

@@ -6,7 +6,9 @@
 
 ``send`` returns once a receiver has the item (rendezvous) or it is
 buffered; ``recv`` returns the next item. Both release the GIL while they
-wait and take an optional timeout (TimeoutError). ``close()`` ends the
+wait and take an optional timeout (TimeoutError). ``await asend(item)`` and
+``await arecv()`` (and ``async for``) are the same for asyncio tasks; threads
+and event loops can use one channel at once. ``close()`` ends the
 stream: sends raise ChannelClosed at once, receivers drain what is buffered
 and then raise it, and ``for item in ch`` stops there, like Go's ``range``.
 """
@@ -15,7 +17,8 @@ import math
 import operator
 
 from . import _core
-from ._errors import ChannelClosed
+from ._errors import ChannelClosed, Empty, Full
+from ._select import CLOSED, recv, select_async, send
 
 __all__ = ["Channel", "ChannelClosed"]
 
@@ -49,6 +52,37 @@ class Channel(_core._ChannelCore):
                 yield self.recv()
             except ChannelClosed:
                 return
+
+    async def asend(self, item, timeout=None):
+        """send() for an asyncio task: suspends until a receiver has the item
+        (or a slot is free). ChannelClosed, TimeoutError as send()."""
+        try:
+            return self.try_send(item)
+        except Full:
+            pass
+        await select_async([send(self, item)], timeout)
+
+    async def arecv(self, timeout=None):
+        """recv() for an asyncio task: suspends until an item arrives.
+        ChannelClosed once closed and drained; TimeoutError as recv()."""
+        try:
+            return self.try_recv()
+        except Empty:
+            pass
+        _, value = await select_async([recv(self)], timeout)
+        if value is CLOSED:
+            raise ChannelClosed("recv on a closed channel")
+        return value
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        """Receive until the channel is closed and drained (async for)."""
+        try:
+            return await self.arecv()
+        except ChannelClosed:
+            raise StopAsyncIteration from None
 
     def __repr__(self):
         capacity = "unbounded" if self.capacity is None else f"capacity={self.capacity}"

@@ -137,6 +137,8 @@ public:
     }
     void delist_receiver(Waiter& w) { receivers_.remove(w); }
     void delist_sender(Waiter& w) { senders_.remove(w); }
+    void pass_on_to_receiver() { receivers_.notify_one(); }
+    void pass_on_to_sender() { senders_.notify_one(); }
 
     // The wait lists, for waiters that do not block a thread (an event loop's
     // task): register, re-check with try_send/try_recv, then await the wake-up.

@@ -63,12 +63,17 @@ public:
         int index;
     };
 
+    // forward: for an owner that is not a sleeping thread (an event loop),
+    // the waiter to notify once a case fires; nullptr to wake park_until().
+    explicit Selector(Waiter* forward = nullptr) noexcept : forward_(forward) {}
+
     bool wake(Waiter& waiter) noexcept override {
         int expected = kWaiting;
         if (!selected_.compare_exchange_strong(expected, static_cast<CaseWaiter&>(waiter).index,
                                                std::memory_order_acq_rel)) {
             return false;  // fired already, or gave up: the wake-up goes to the next waiter
         }
+        if (forward_ != nullptr) return forward_->notify();
         if (sleeping_.exchange(kAwake, std::memory_order_acq_rel) == kAsleep) futex_wake_all(sleeping_);
         return true;
     }
@@ -104,6 +109,7 @@ private:
     static constexpr std::uint32_t kAwake = 0;
     static constexpr std::uint32_t kAsleep = 1;
 
+    Waiter* forward_;
     std::atomic<int> selected_{kWaiting};
     std::atomic<std::uint32_t> sleeping_{kAwake};
 };
@@ -121,6 +127,9 @@ public:
     virtual bool done_by_peer() const noexcept = 0;
     // What the case's waiter carries for a rendezvous peer.
     virtual void* packet() noexcept = 0;
+    // The select fired on this case but will not act on it: hand the
+    // wake-up to the next waiter of the channel (a rendezvous has none to give).
+    virtual void pass_on() = 0;
 };
 
 template <class T>
@@ -140,6 +149,9 @@ public:
     }
     bool done_by_peer() const noexcept override { return packet_.done; }
     void* packet() noexcept override { return &packet_; }
+    void pass_on() override {
+        channel_.visit_flavor([](auto& f) { f.pass_on_to_receiver(); });
+    }
 
 private:
     Channel<T>& channel_;
@@ -164,6 +176,9 @@ public:
     }
     bool done_by_peer() const noexcept override { return packet_.done; }
     void* packet() noexcept override { return &packet_; }
+    void pass_on() override {
+        channel_.visit_flavor([](auto& f) { f.pass_on_to_sender(); });
+    }
 
 private:
     Channel<T>& channel_;
@@ -234,6 +249,46 @@ public:
 
     std::size_t size() const noexcept { return cases_.size(); }
 
+    // The steps of a wait, for owners that cannot block a thread (an event
+    // loop). After try_select() found nothing: enlist() registers one
+    // waiter per case; `forward` (whose Waker wakes the owner) is notified
+    // once, when a case fires. It returns false if a case looked ready;
+    // either way the owner then calls finish(), or cancel() to give up.
+    bool enlist(Waiter* forward) {
+        selector_ = std::make_unique<detail::Selector>(forward);
+        waiters_.clear();
+        for (std::size_t i = 0; i < cases_.size(); ++i) {
+            waiters_.push_back(std::make_unique<detail::Selector::CaseWaiter>(
+                cases_[i]->packet(), selector_.get(), static_cast<int>(i)));
+            if (!cases_[i]->enlist(*waiters_.back())) return false;
+        }
+        return true;
+    }
+
+    // Takes the waiters off; the result if a case fired (nullopt: start
+    // over with try_select()).
+    std::optional<SelectResult> finish() {
+        int fired = delist_all();
+        if (fired < 0) return std::nullopt;
+        auto i = static_cast<std::size_t>(fired);
+        if (cases_[i]->done_by_peer()) return SelectResult{i, Status::ok};
+        Status s = cases_[i]->attempt();  // woken for a buffered item, or by close
+        if (!would_block(s)) return SelectResult{i, s};
+        return std::nullopt;
+    }
+
+    // Gives up waiting. A rendezvous exchange that already happened cannot
+    // be undone: then its result is returned and must be used. A wake-up
+    // for a buffered case goes to the next waiter instead.
+    std::optional<SelectResult> cancel() {
+        int fired = delist_all();
+        if (fired < 0) return std::nullopt;
+        auto i = static_cast<std::size_t>(fired);
+        if (cases_[i]->done_by_peer()) return SelectResult{i, Status::ok};
+        cases_[i]->pass_on();
+        return std::nullopt;
+    }
+
 private:
     // A fresh random order of the cases (Fisher-Yates), so that each ready
     // case is equally likely to fire, as in Go.
@@ -247,40 +302,37 @@ private:
         return order_;
     }
 
+    // Ends a wait: no notifier can pick this select any more, and no waiter
+    // of it stays on a channel. Returns the case that fired, or < 0.
+    int delist_all() {
+        if (!selector_) return detail::Selector::kAborted;
+        selector_->abort();
+        for (std::size_t i = 0; i < waiters_.size(); ++i) cases_[i]->delist(*waiters_[i]);
+        int fired = selector_->selected();
+        waiters_.clear();
+        selector_.reset();
+        return fired;
+    }
+
     // Registers on every case and waits for one to fire. A result, or
     // nullopt to start over (a case looked ready, or its item was taken by
     // another receiver first).
     template <class Policy>
     std::optional<SelectResult> wait_once(detail::Clock::time_point deadline, Policy& policy) {
-        const std::size_t n = cases_.size();
-        detail::Selector selector;
-        std::vector<std::unique_ptr<detail::Selector::CaseWaiter>> waiters;
-        waiters.reserve(n);
-        bool ready = false;
-        for (std::size_t i = 0; i < n && !ready; ++i) {
-            waiters.push_back(std::make_unique<detail::Selector::CaseWaiter>(
-                cases_[i]->packet(), &selector, static_cast<int>(i)));
-            ready = !cases_[i]->enlist(*waiters.back());
-        }
-        if (!ready) {
+        if (enlist(nullptr)) {
             policy.release();
-            selector.park_until(policy.slice_end(deadline));
+            selector_->park_until(policy.slice_end(deadline));
+            auto result = finish();
+            policy.reacquire();
+            return result;
         }
-        selector.abort();  // from here on no notifier can pick this select
-        for (std::size_t i = 0; i < waiters.size(); ++i) cases_[i]->delist(*waiters[i]);
-        if (!ready) policy.reacquire();
-
-        int fired = selector.selected();
-        if (fired < 0) return std::nullopt;
-        auto i = static_cast<std::size_t>(fired);
-        if (cases_[i]->done_by_peer()) return SelectResult{i, Status::ok};
-        Status s = cases_[i]->attempt();  // woken for a buffered item, or by close
-        if (!would_block(s)) return SelectResult{i, s};
-        return std::nullopt;
+        return finish();
     }
 
     std::vector<std::unique_ptr<detail::SelectCase>> cases_;
     std::vector<std::size_t> order_;
+    std::unique_ptr<detail::Selector> selector_;  // between enlist() and finish()
+    std::vector<std::unique_ptr<detail::Selector::CaseWaiter>> waiters_;
 };
 
 }  // namespace fastchan

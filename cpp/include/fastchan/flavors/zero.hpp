@@ -85,6 +85,9 @@ public:
     bool enlist_sender(Waiter& w) { return enlist(senders_, receivers_, w); }
     void delist_receiver(Waiter& w) { delist(receivers_, w); }
     void delist_sender(Waiter& w) { delist(senders_, w); }
+    // A rendezvous hands values over directly: no wake-up to pass on.
+    void pass_on_to_receiver() noexcept {}
+    void pass_on_to_sender() noexcept {}
 
 private:
     // Both helpers run with lock_ held. A peer is claimed (notified) before
