@@ -105,7 +105,28 @@ void register_channel(::py::module_& m) {
         .def_property_readonly("closed", &ObjectChannel::is_closed, "True once close() was called.")
         .def_property_readonly("capacity", &ObjectChannel::capacity,
                                "0 for a rendezvous, None for an unbounded channel.")
-        .def("__len__", &ObjectChannel::size, "Items buffered now.");
+        .def("__len__", &ObjectChannel::size, "Items buffered now.")
+        // Internal fast paths that raise nothing (an exception through
+        // pybind11 costs microseconds): used by open_memory_channel.
+        .def(
+            "_offer",
+            [nonblocking](ObjectChannel& ch, ::py::handle item) {
+                LocalWakeups wakeups;
+                Status s = ch.send(item.ptr(), nonblocking);
+                return s == Status::ok ? 0 : s == Status::closed ? 2 : 1;
+            },
+            ::py::arg("item"), "try_send: 0 sent, 1 would wait, 2 closed.")
+        .def(
+            "_poll",
+            [nonblocking](ObjectChannel& ch, ::py::handle closed_marker) -> ::py::object {
+                LocalWakeups wakeups;
+                PyObject* item = nullptr;
+                Status s = ch.recv(&item, nonblocking);
+                if (s == Status::ok) return ::py::reinterpret_steal<::py::object>(item);
+                if (s == Status::closed) return ::py::reinterpret_borrow<::py::object>(closed_marker);
+                return ::py::reinterpret_borrow<::py::object>(g_empty_marker);
+            },
+            ::py::arg("closed_marker"), "try_recv: the item, _core.EMPTY, or closed_marker.");
 }
 
 }  // namespace fastchan::py

@@ -20,12 +20,14 @@ from . import asyncio
 from .pool import BrokenThreadPool, Future, ThreadPool, to_thread
 from .channel import Channel
 from ._select import CLOSED, recv, select, select_async, send
+from .memory_channel import MemoryReceiveChannel, MemorySendChannel, open_memory_channel
 from ._install import install, installed, uninstall
 
 __all__ = [
     "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown",
     "ThreadPool", "Future", "BrokenThreadPool", "to_thread", "Channel", "ChannelClosed",
     "select", "select_async", "recv", "send", "CLOSED",
+    "open_memory_channel", "MemorySendChannel", "MemoryReceiveChannel",
     "asyncio", "install", "uninstall", "installed",
 ]
 __version__ = "0.1.0"

@@ -2,8 +2,9 @@
 
 install() rebinds the public names ``queue.Queue``, ``LifoQueue``,
 ``PriorityQueue``, ``SimpleQueue`` and ``asyncio.Queue``, ``LifoQueue``,
-``PriorityQueue`` to fastchan's classes, and ``asyncio.to_thread`` to
-``fastchan.to_thread``, so code that looks them up after the
+``PriorityQueue`` to fastchan's classes, ``asyncio.to_thread`` to
+``fastchan.to_thread``, and (when trio is installed) ``trio.open_memory_channel``
+to ``fastchan.open_memory_channel``, so code that looks them up after the
 call gets fastchan's. The standard library's own modules keep the originals:
 their ``queue`` global is pointed at a frozen copy of the module first.
 """
@@ -17,6 +18,7 @@ import types
 
 from . import asyncio as async_queues
 from . import queue as thread_queues
+from .memory_channel import open_memory_channel
 from .pool import to_thread
 
 _THREAD_NAMES = ("Queue", "LifoQueue", "PriorityQueue", "SimpleQueue")
@@ -36,6 +38,15 @@ def _stdlib_modules():
             yield module
 
 
+def _trio_open_memory_channel():
+    """trio's own open_memory_channel, if trio is installed (imported here)."""
+    try:
+        import trio
+    except ImportError:
+        return None
+    return trio.open_memory_channel
+
+
 def install():
     """Make the stdlib's public queue names refer to fastchan's classes."""
     global _saved
@@ -52,6 +63,7 @@ def install():
         "queue": {n: getattr(queue, n) for n in _THREAD_NAMES},
         "asyncio": {n: getattr(asyncio, n) for n in _ASYNC_NAMES},
         "to_thread": asyncio.to_thread,
+        "trio": _trio_open_memory_channel(),
         "rebound": rebound,
     }
     for n in _THREAD_NAMES:
@@ -59,6 +71,8 @@ def install():
     for n in _ASYNC_NAMES:
         setattr(asyncio, n, getattr(async_queues, n))
     asyncio.to_thread = asyncio.threads.to_thread = to_thread
+    if _saved["trio"] is not None:
+        sys.modules["trio"].open_memory_channel = open_memory_channel
 
 
 def uninstall():
@@ -71,6 +85,8 @@ def uninstall():
     for n, cls in _saved["asyncio"].items():
         setattr(asyncio, n, cls)
     asyncio.to_thread = asyncio.threads.to_thread = _saved["to_thread"]
+    if _saved["trio"] is not None:
+        sys.modules["trio"].open_memory_channel = _saved["trio"]
     for module in _saved["rebound"]:
         module.queue = queue
     _saved = None

@@ -41,6 +41,7 @@ def cookies(lines):
 # (to_thread's shared pool is a fastchan.ThreadPool)
 CASES = {
     "s000_asyncio_basic.py": (None, "fastchan.asyncio.Queue"),
+    "s000_trio_memory_channel.py": (None, "fastchan.open_memory_channel"),
     "s001_cookiejar_threads.py": (cookies, "fastchan.Queue"),
     "s003_async_generator.py": (None, None),  # uses no queue at all
     "s003_event_driven.py": (None, "fastchan.asyncio.Queue"),
@@ -51,6 +52,8 @@ CASES = {
 
 @pytest.mark.parametrize("example", sorted(CASES))
 def test_example_runs_unchanged_on_fastchan(example):
+    if "trio" in example:
+        pytest.importorskip("trio")
     compare, expected_class = CASES[example]
     plain = start([example])
     fast = start([str(RUNNER), example])

@@ -29,6 +29,7 @@ for module in (fastchan, fastchan.asyncio):
         if hasattr(module, name):
             count_instances(getattr(module, name), f"{module.__name__}.{name}")
 count_instances(fastchan.ThreadPool, "fastchan.ThreadPool")
+count_instances(fastchan.memory_channel._State, "fastchan.open_memory_channel")
 
 atexit.register(lambda: print("FASTCHAN-CREATED " + json.dumps(created), file=sys.stderr))
 sys.exit(main(sys.argv[1:]))

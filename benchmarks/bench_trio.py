@@ -1,0 +1,78 @@
+"""fastchan.open_memory_channel against trio.open_memory_channel, under trio.run.
+
+    python benchmarks/bench_trio.py [--n N] [--rounds R]
+
+  ping-pong   two tasks bounce one value over two unbuffered channels
+  streaming   one task sends N values through open_memory_channel(0) to another
+
+Alternating rounds in one process; median items per second and the ratio.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import trio
+
+import fastchan
+
+
+async def ping_pong(open_channel, n):
+    ping_send, ping_recv = open_channel(0)
+    pong_send, pong_recv = open_channel(0)
+
+    async def echo():
+        for _ in range(n):
+            await pong_send.send(await ping_recv.receive())
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(echo)
+        for i in range(n):
+            await ping_send.send(i)
+            await pong_recv.receive()
+
+
+async def streaming(open_channel, n):
+    send_channel, receive_channel = open_channel(0)
+
+    async def produce():
+        async with send_channel:
+            for i in range(n):
+                await send_channel.send(i)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(produce)
+        count = 0
+        async for _ in receive_channel:
+            count += 1
+    assert count == n
+
+
+def rate(workload, open_channel, n):
+    start = time.perf_counter()
+    trio.run(workload, open_channel, n)
+    return n / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    print(f"Python {platform.python_version()}, trio {trio.__version__}, {os.cpu_count()} CPUs, "
+          f"n={args.n}, median of {args.rounds} alternating rounds\n")
+    print("| workload | fastchan items/s | trio items/s | speed-up |")
+    print("|---|---:|---:|---:|")
+    for name, workload in (("ping-pong, unbuffered", ping_pong), ("streaming, unbuffered", streaming)):
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            ours.append(rate(workload, fastchan.open_memory_channel, args.n))
+            theirs.append(rate(workload, trio.open_memory_channel, args.n))
+        a, b = statistics.median(ours), statistics.median(theirs)
+        print(f"| {name} | {a:,.0f} | {b:,.0f} | {a / b:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

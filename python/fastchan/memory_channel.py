@@ -1,0 +1,384 @@
+"""fastchan.open_memory_channel: trio's memory channel on fastchan's channel.
+
+    send_channel, receive_channel = fastchan.open_memory_channel(0)
+
+The pair has trio's names and semantics: ``send``/``receive`` (always a
+checkpoint), ``send_nowait``/``receive_nowait`` (WouldBlock), ``clone``,
+``close``/``aclose``, ``async with``, ``async for`` and ``statistics()``.
+When every send clone is closed, receivers drain the buffer and then get
+EndOfChannel; when every receive clone is closed, senders get
+BrokenResourceError (and the buffer is dropped); a closed clone raises
+ClosedResourceError. With trio installed these are trio's own exceptions.
+
+It works under ``trio.run`` (a task waits with
+``trio.lowlevel.wait_task_rescheduled``; its run's LoopWaker, drained by a
+system task, carries wake-ups from other threads, GIL-free) and under
+asyncio (through select_async), and any thread may use the same channel.
+"""
+
+import math
+import operator
+import threading
+
+from . import _core
+from ._errors import ChannelClosed
+from ._select import CLOSED, _wait, recv, send
+from .channel import Channel
+
+try:
+    import trio as _trio
+    from trio import BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock
+except ImportError:  # trio's exception names, for asyncio-only users
+    _trio = None
+
+    class WouldBlock(Exception):
+        """Raised by send_nowait/receive_nowait when the operation would wait."""
+
+    class EndOfChannel(Exception):
+        """Raised by receive once every send channel is closed and the buffer is empty."""
+
+    class ClosedResourceError(Exception):
+        """Raised on use of a channel object that was closed."""
+
+    class BrokenResourceError(Exception):
+        """Raised by send once every receive channel is closed."""
+
+try:
+    import sniffio as _sniffio
+except ImportError:
+    _sniffio = None
+
+__all__ = [
+    "open_memory_channel", "MemorySendChannel", "MemoryReceiveChannel", "MemoryChannelStatistics",
+    "WouldBlock", "EndOfChannel", "ClosedResourceError", "BrokenResourceError",
+]
+
+
+class MemoryChannelStatistics:
+    """What statistics() reports, with trio's field names."""
+
+    __slots__ = ("current_buffer_used", "max_buffer_size", "open_send_channels",
+                 "open_receive_channels", "tasks_waiting_send", "tasks_waiting_receive")
+
+    def __init__(self, **fields):
+        for name in self.__slots__:
+            setattr(self, name, fields[name])
+
+    def __repr__(self):
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"MemoryChannelStatistics({fields})"
+
+
+def open_memory_channel(max_buffer_size):
+    """A (send_channel, receive_channel) pair, like trio.open_memory_channel."""
+    if max_buffer_size != math.inf:
+        if isinstance(max_buffer_size, bool):
+            raise TypeError("max_buffer_size must be an integer or math.inf, not bool")
+        try:
+            max_buffer_size = operator.index(max_buffer_size)
+        except TypeError:
+            raise TypeError(
+                f"max_buffer_size must be an integer or math.inf, not {type(max_buffer_size).__name__} "
+                f"{max_buffer_size!r}"
+            ) from None
+        if max_buffer_size < 0:
+            raise ValueError(f"max_buffer_size must be >= 0, not {max_buffer_size!r}")
+    state = _State(max_buffer_size)
+    return MemorySendChannel._open(state), MemoryReceiveChannel._open(state)
+
+
+class _State:
+    """What the clones of one channel share."""
+
+    def __init__(self, max_buffer_size):
+        self.channel = Channel(None if max_buffer_size == math.inf else max_buffer_size)
+        self.max_buffer_size = max_buffer_size
+        self.lock = threading.Lock()
+        self.open_send_channels = 0
+        self.open_receive_channels = 0
+        self.receivers_gone = False
+        self.waiting_send = 0
+        self.waiting_receive = 0
+
+    def statistics(self):
+        return MemoryChannelStatistics(
+            current_buffer_used=len(self.channel), max_buffer_size=self.max_buffer_size,
+            open_send_channels=self.open_send_channels,
+            open_receive_channels=self.open_receive_channels,
+            tasks_waiting_send=self.waiting_send, tasks_waiting_receive=self.waiting_receive)
+
+
+async def _wait_for(case, in_trio):
+    """Waits for one select case, in whichever async library runs us."""
+    call = _core._AsyncSelect((case,))
+    if in_trio:
+        return await _wait_trio(call)
+    fired = call.try_fire()
+    return fired if fired is not None else await _wait(call)
+
+
+def _running_trio():
+    if _trio is None:
+        return False
+    if _sniffio is not None:
+        try:
+            return _sniffio.current_async_library() == "trio"
+        except _sniffio.AsyncLibraryNotFoundError:
+            return False
+    try:
+        _trio.lowlevel.current_task()
+        return True
+    except RuntimeError:
+        return False
+
+
+class _TrioWakeup:
+    """Stands in for an asyncio future: the run's LoopWaker "sets" it, which
+    reschedules the waiting trio task (on the run's thread)."""
+
+    __slots__ = ("task", "dead", "__weakref__")
+
+    def __init__(self, task):
+        self.task = task
+        self.dead = False
+
+    def done(self):
+        return self.dead
+
+    def set_result(self, _):
+        if not self.dead:
+            self.dead = True
+            _trio.lowlevel.reschedule(self.task)
+
+
+async def _wait_trio(call):
+    waker = _trio_waker()
+    task = _trio.lowlevel.current_task()
+    while True:
+        wakeup = _TrioWakeup(task)
+        if call.enlist(waker, wakeup):
+            completed = []
+
+            def abort(raise_cancel):
+                fired = call.cancel()
+                if fired is None:
+                    wakeup.dead = True
+                    return _trio.lowlevel.Abort.SUCCEEDED
+                # The exchange happened before the cancellation: it cannot be
+                # undone, so the wake-up already on its way reschedules us.
+                completed.append(fired)
+                return _trio.lowlevel.Abort.FAILED
+
+            await _trio.lowlevel.wait_task_rescheduled(abort)
+            if completed:
+                return completed[0]
+        fired = call.finish()
+        if fired is None:
+            fired = call.try_fire()
+        if fired is not None:
+            return fired
+
+
+if _trio is not None:
+    _RUN_WAKER = _trio.lowlevel.RunVar("fastchan_waker")
+
+
+def _trio_waker():
+    """This trio run's LoopWaker, watched by a system task."""
+    try:
+        return _RUN_WAKER.get()
+    except LookupError:
+        waker = _core.LoopWaker()
+        _RUN_WAKER.set(waker)
+        _trio.lowlevel.spawn_system_task(_drain_forever, waker, name="fastchan waker")
+        return waker
+
+
+async def _drain_forever(waker):
+    try:
+        while True:
+            await _trio.lowlevel.wait_readable(waker.fileno())
+            waker.drain()
+    finally:
+        waker.abandon()  # the run ends: pending wake-ups go to other waiters
+
+
+class _Clone:
+    """What both ends share: open/closed bookkeeping and the context managers."""
+
+    __slots__ = ("_state", "_closed")
+
+    @classmethod
+    def _open(cls, state):
+        self = object.__new__(cls)
+        self._state = state
+        self._closed = False
+        with state.lock:
+            cls._count(state, +1)
+        return self
+
+    def clone(self):
+        """Another handle on the same channel, closed independently."""
+        if self._closed:
+            raise ClosedResourceError("this channel object was closed")
+        return type(self)._open(self._state)
+
+    def close(self):
+        """Close this handle (idempotent). See the module doc for the effect
+        of closing the last send or receive handle."""
+        if self._closed:
+            return
+        self._closed = True
+        state = self._state
+        with state.lock:
+            last = type(self)._count(state, -1) == 0
+        if last:
+            self._last_closed(state)
+
+    async def aclose(self):
+        self.close()
+        if _running_trio():
+            await _trio.lowlevel.checkpoint()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        self.close()
+
+    def statistics(self):
+        return self._state.statistics()
+
+    def _check_open(self):
+        if self._closed:
+            raise ClosedResourceError("this channel object was closed")
+
+
+class MemorySendChannel(_Clone):
+    """The sending end of fastchan.open_memory_channel()."""
+
+    __slots__ = ()
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use fastchan.open_memory_channel() to make memory channels")
+
+    @staticmethod
+    def _count(state, delta):
+        state.open_send_channels += delta
+        return state.open_send_channels
+
+    @staticmethod
+    def _last_closed(state):
+        state.channel.close()  # receivers drain the buffer, then see EndOfChannel
+
+    def _offer(self, value):
+        """0 sent, 1 would wait; raises if closed or broken."""
+        self._check_open()
+        outcome = self._state.channel._offer(value)
+        if outcome == 2:
+            raise BrokenResourceError("every receive channel is closed")
+        return outcome
+
+    def send_nowait(self, value):
+        """Send without waiting, or raise WouldBlock."""
+        if self._offer(value):
+            raise WouldBlock
+
+    async def send(self, value):
+        """Send, waiting for room (or, unbuffered, for a receiver). Always a
+        checkpoint, as trio's."""
+        in_trio = _running_trio()
+        if in_trio:
+            await _trio.lowlevel.checkpoint_if_cancelled()
+        if self._offer(value) == 0:
+            if in_trio:
+                await _trio.lowlevel.cancel_shielded_checkpoint()
+            return
+        state = self._state
+        state.waiting_send += 1
+        try:
+            await _wait_for(send(state.channel, value), in_trio)
+        except ChannelClosed:
+            self._check_open()
+            raise BrokenResourceError("every receive channel is closed") from None
+        finally:
+            state.waiting_send -= 1
+
+    def __repr__(self):
+        return f"<fastchan.MemorySendChannel{' closed' if self._closed else ''}>"
+
+
+class MemoryReceiveChannel(_Clone):
+    """The receiving end of fastchan.open_memory_channel()."""
+
+    __slots__ = ()
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use fastchan.open_memory_channel() to make memory channels")
+
+    @staticmethod
+    def _count(state, delta):
+        state.open_receive_channels += delta
+        return state.open_receive_channels
+
+    @staticmethod
+    def _last_closed(state):
+        state.receivers_gone = True
+        state.channel.close()  # senders see BrokenResourceError
+        for _ in state.channel:  # trio drops what was buffered
+            pass
+
+    def _poll(self):
+        """The next value, or _core.EMPTY; raises once the stream ended."""
+        self._check_open()
+        value = self._state.channel._poll(CLOSED)
+        if value is CLOSED:
+            raise EndOfChannel
+        return value
+
+    def receive_nowait(self):
+        """Receive without waiting, or raise WouldBlock (EndOfChannel once
+        every sender is closed and the buffer is empty)."""
+        value = self._poll()
+        if value is _core.EMPTY:
+            raise WouldBlock
+        return value
+
+    async def receive(self):
+        """Receive, waiting for a value. Always a checkpoint, as trio's."""
+        in_trio = _running_trio()
+        if in_trio:
+            await _trio.lowlevel.checkpoint_if_cancelled()
+        value = self._poll()
+        if value is not _core.EMPTY:
+            if in_trio:
+                await _trio.lowlevel.cancel_shielded_checkpoint()
+            return value
+        state = self._state
+        state.waiting_receive += 1
+        try:
+            _, value = await _wait_for(recv(state.channel), in_trio)
+        finally:
+            state.waiting_receive -= 1
+        if value is CLOSED:
+            self._check_open()
+            raise EndOfChannel
+        return value
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            return await self.receive()
+        except EndOfChannel:
+            raise StopAsyncIteration from None
+
+    def __repr__(self):
+        return f"<fastchan.MemoryReceiveChannel{' closed' if self._closed else ''}>"

@@ -1,0 +1,236 @@
+"""fastchan.open_memory_channel with trio's names and semantics: under
+trio.run (checkpoints, cancellation without loss, trio's exceptions), under
+asyncio, and fed from another thread."""
+
+import asyncio
+import collections
+import math
+import random
+import threading
+
+import pytest
+
+import fastchan
+
+trio = pytest.importorskip("trio")
+
+TIMEOUT = 30
+
+
+def run_trio(fn, *args):
+    async def guarded():
+        with trio.fail_after(TIMEOUT):
+            return await fn(*args)
+
+    return trio.run(guarded)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, math.inf])
+def test_producer_consumer_with_async_with_and_async_for(size):
+    async def main():
+        send_channel, receive_channel = fastchan.open_memory_channel(size)
+        got = []
+
+        async def producer():
+            async with send_channel:
+                for i in range(100):
+                    await send_channel.send(i)
+
+        async def consumer():
+            async with receive_channel:
+                async for value in receive_channel:
+                    got.append(value)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(producer)
+            nursery.start_soon(consumer)
+        return got
+
+    assert run_trio(main) == list(range(100))
+
+
+def test_nowait_operations_and_statistics():
+    s, r = fastchan.open_memory_channel(2)
+    s.send_nowait("a")
+    s.send_nowait("b")
+    with pytest.raises(trio.WouldBlock):
+        s.send_nowait("c")
+    stats = r.statistics()
+    assert (stats.current_buffer_used, stats.max_buffer_size) == (2, 2)
+    assert (stats.open_send_channels, stats.open_receive_channels) == (1, 1)
+    assert (stats.tasks_waiting_send, stats.tasks_waiting_receive) == (0, 0)
+    assert [r.receive_nowait(), r.receive_nowait()] == ["a", "b"]
+    with pytest.raises(trio.WouldBlock):
+        r.receive_nowait()
+    s0, r0 = fastchan.open_memory_channel(0)
+    with pytest.raises(trio.WouldBlock):
+        s0.send_nowait(1)  # nobody is receiving
+
+
+def test_closing_the_last_sender_ends_the_stream_after_the_buffer():
+    s, r = fastchan.open_memory_channel(3)
+    s2 = s.clone()
+    s.send_nowait(1)
+    s.close()
+    s2.send_nowait(2)  # another clone is still open
+    assert r.statistics().open_send_channels == 1
+    s2.close()
+    assert [r.receive_nowait(), r.receive_nowait()] == [1, 2]
+    with pytest.raises(trio.EndOfChannel):
+        r.receive_nowait()
+    with pytest.raises(trio.ClosedResourceError):
+        s.send_nowait(3)  # a closed clone
+    with pytest.raises(trio.ClosedResourceError):
+        s.clone()
+
+
+def test_closing_the_last_receiver_breaks_senders_and_drops_the_buffer():
+    async def main():
+        s, r = fastchan.open_memory_channel(0)
+        outcome = []
+
+        async def blocked_sender():
+            try:
+                await s.send("never received")
+            except trio.BrokenResourceError:
+                outcome.append("broken")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(blocked_sender)
+            await trio.sleep(0.02)
+            assert r.statistics().tasks_waiting_send == 1
+            await r.aclose()
+        assert outcome == ["broken"]
+        with pytest.raises(trio.BrokenResourceError):
+            s.send_nowait(1)
+        with pytest.raises(trio.ClosedResourceError):
+            r.receive_nowait()
+
+    run_trio(main)
+    s, r = fastchan.open_memory_channel(4)
+    s.send_nowait("dropped")
+    r.close()
+    assert s.statistics().current_buffer_used == 0
+
+
+def test_send_and_receive_are_checkpoints():
+    async def main():
+        s, r = fastchan.open_memory_channel(1)
+        s.send_nowait("kept")
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await r.receive()  # cancelled before it takes anything
+        assert scope.cancelled_caught
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await s.send("not sent")
+        assert scope.cancelled_caught
+        assert r.receive_nowait() == "kept"
+        with pytest.raises(trio.WouldBlock):
+            r.receive_nowait()
+
+    run_trio(main)
+
+
+@pytest.mark.parametrize("size", [0, 2])
+def test_cancellation_never_loses_or_duplicates_a_value(size):
+    # Senders and receivers run under short, random deadlines. A value counts
+    # as sent once send() returned and as received once receive() returned;
+    # with what is left in the buffer, the two tallies must agree.
+    async def main():
+        s, r = fastchan.open_memory_channel(size)
+        sent, received = collections.Counter(), collections.Counter()
+        rng = random.Random(7)
+
+        async def sender(k):
+            for i in range(300):
+                with trio.move_on_after(rng.random() * 0.002):
+                    await s.send((k, i))
+                    sent[(k, i)] += 1
+
+        async def receiver():
+            for _ in range(600):
+                with trio.move_on_after(rng.random() * 0.002):
+                    received[await r.receive()] += 1
+
+        async with trio.open_nursery() as nursery:
+            for k in range(3):
+                nursery.start_soon(sender, k)
+            for _ in range(3):
+                nursery.start_soon(receiver)
+        while True:
+            try:
+                received[r.receive_nowait()] += 1
+            except trio.WouldBlock:
+                break
+        return sent, received
+
+    sent, received = run_trio(main)
+    assert sum(sent.values()) > 0
+    assert received == sent
+
+
+def test_a_thread_feeds_a_trio_task():
+    s, r = fastchan.open_memory_channel(0)
+
+    def feed():
+        for i in range(200):
+            while True:
+                try:
+                    s.send_nowait(i)  # hands the value to the waiting task, from this thread
+                    break
+                except trio.WouldBlock:
+                    pass
+        s.close()
+
+    async def main():
+        t = threading.Thread(target=feed)
+        t.start()
+        got = [value async for value in r]
+        await trio.to_thread.run_sync(t.join)
+        return got
+
+    assert run_trio(main) == list(range(200))
+
+
+def test_the_same_channel_works_under_asyncio():
+    async def main():
+        s, r = fastchan.open_memory_channel(0)
+
+        async def producer():
+            async with s:
+                for i in range(50):
+                    await s.send(i)
+
+        task = asyncio.create_task(producer())
+        got = [value async for value in r]
+        await task
+        return got
+
+    assert asyncio.run(asyncio.wait_for(main(), TIMEOUT)) == list(range(50))
+
+
+@pytest.mark.parametrize(
+    "size, error, text",
+    [(-1, ValueError, "max_buffer_size must be >= 0, not -1"),
+     ("3", TypeError, "max_buffer_size must be an integer or math.inf, not str '3'"),
+     (1.5, TypeError, "not float 1.5"), (True, TypeError, "not bool")],
+)
+def test_bad_buffer_sizes_are_named(size, error, text):
+    with pytest.raises(error, match=text):
+        fastchan.open_memory_channel(size)
+
+
+def test_channels_are_made_only_by_open_memory_channel():
+    with pytest.raises(TypeError, match="open_memory_channel"):
+        fastchan.MemorySendChannel()
+
+
+def test_install_replaces_trio_open_memory_channel():
+    original = trio.open_memory_channel
+    fastchan.install()
+    try:
+        assert trio.open_memory_channel is fastchan.open_memory_channel
+    finally:
+        fastchan.uninstall()
+    assert trio.open_memory_channel is original
