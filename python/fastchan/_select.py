@@ -107,12 +107,17 @@ async def select_async(cases, timeout=None, *, default=_NO_DEFAULT):
         raise TimeoutError("select timed out") from None
 
 
-async def _wait(call):
+async def _wait(call, waiting=None):
+    """Awaits `call` (an _AsyncSelect that found nothing ready). While it
+    waits, its future is in the set `waiting` (if given): whoever sets an
+    exception on that future ends the wait with it."""
     loop = asyncio.get_running_loop()
     waker = _waker_for(loop)
     while True:
         future = loop.create_future()
         if call.enlist(waker, future):
+            if waiting is not None:
+                waiting.add(future)
             try:
                 await future
             except asyncio.CancelledError:
@@ -124,6 +129,14 @@ async def _wait(call):
                 # its next await instead.
                 asyncio.current_task().cancel()
                 return fired
+            except BaseException:
+                fired = call.cancel()  # an exception set on the future
+                if fired is None:
+                    raise
+                return fired
+            finally:
+                if waiting is not None:
+                    waiting.discard(future)
         fired = call.finish()
         if fired is None:
             fired = call.try_fire()

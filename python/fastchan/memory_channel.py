@@ -26,6 +26,7 @@ from ._select import CLOSED, _wait, recv, send
 from .channel import Channel
 
 try:
+    import outcome as _outcome
     import trio as _trio
     from trio import BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock
 except ImportError:  # trio's exception names, for asyncio-only users
@@ -108,13 +109,14 @@ class _State:
             tasks_waiting_send=self.waiting_send, tasks_waiting_receive=self.waiting_receive)
 
 
-async def _wait_for(case, in_trio):
-    """Waits for one select case, in whichever async library runs us."""
+async def _wait_for(case, in_trio, waiting):
+    """Waits for one select case, in whichever async library runs us. While
+    it waits, an entry for it is in the set `waiting` (see _Clone.close)."""
     call = _core._AsyncSelect((case,))
     if in_trio:
-        return await _wait_trio(call)
+        return await _wait_trio(call, waiting)
     fired = call.try_fire()
-    return fired if fired is not None else await _wait(call)
+    return fired if fired is not None else await _wait(call, waiting)
 
 
 def _running_trio():
@@ -151,27 +153,56 @@ class _TrioWakeup:
             _trio.lowlevel.reschedule(self.task)
 
 
-async def _wait_trio(call):
+class _TrioWait:
+    """A trio task waiting on a call; interrupt() ends the wait with an
+    error, unless the exchange already happened (then the wake-up on its
+    way reschedules the task with it)."""
+
+    __slots__ = ("call", "wakeup", "token", "completed")
+
+    def __init__(self, call, wakeup):
+        self.call = call
+        self.wakeup = wakeup
+        self.token = _trio.lowlevel.current_trio_token()
+        self.completed = []
+
+    def abort(self, raise_cancel):
+        if self._give_up():
+            return _trio.lowlevel.Abort.SUCCEEDED
+        return _trio.lowlevel.Abort.FAILED
+
+    def _give_up(self):
+        fired = self.call.cancel()
+        if fired is None:
+            self.wakeup.dead = True
+            return True
+        # The exchange happened: it cannot be undone; the task gets its result.
+        self.completed.append(fired)
+        return False
+
+    def interrupt(self, error):
+        """From any thread: end the wait with `error` (run on the task's run)."""
+        self.token.run_sync_soon(self._interrupt, error)
+
+    def _interrupt(self, error):
+        if not self.wakeup.dead and self._give_up():
+            _trio.lowlevel.reschedule(self.wakeup.task, _outcome.Error(error))
+
+
+async def _wait_trio(call, waiting):
     waker = _trio_waker()
     task = _trio.lowlevel.current_task()
     while True:
         wakeup = _TrioWakeup(task)
         if call.enlist(waker, wakeup):
-            completed = []
-
-            def abort(raise_cancel):
-                fired = call.cancel()
-                if fired is None:
-                    wakeup.dead = True
-                    return _trio.lowlevel.Abort.SUCCEEDED
-                # The exchange happened before the cancellation: it cannot be
-                # undone, so the wake-up already on its way reschedules us.
-                completed.append(fired)
-                return _trio.lowlevel.Abort.FAILED
-
-            await _trio.lowlevel.wait_task_rescheduled(abort)
-            if completed:
-                return completed[0]
+            wait = _TrioWait(call, wakeup)
+            waiting.add(wait)
+            try:
+                await _trio.lowlevel.wait_task_rescheduled(wait.abort)
+            finally:
+                waiting.discard(wait)
+            if wait.completed:
+                return wait.completed[0]
         fired = call.finish()
         if fired is None:
             fired = call.try_fire()
@@ -206,13 +237,14 @@ async def _drain_forever(waker):
 class _Clone:
     """What both ends share: open/closed bookkeeping and the context managers."""
 
-    __slots__ = ("_state", "_closed")
+    __slots__ = ("_state", "_closed", "_waiting")
 
     @classmethod
     def _open(cls, state):
         self = object.__new__(cls)
         self._state = state
         self._closed = False
+        self._waiting = set()  # this handle's blocked operations
         with state.lock:
             cls._count(state, +1)
         return self
@@ -232,6 +264,9 @@ class _Clone:
         state = self._state
         with state.lock:
             last = type(self)._count(state, -1) == 0
+        # As trio: this handle's own blocked tasks get ClosedResourceError.
+        for wait in list(self._waiting):
+            _interrupt(wait, ClosedResourceError("this channel object was closed"))
         if last:
             self._last_closed(state)
 
@@ -258,6 +293,20 @@ class _Clone:
     def _check_open(self):
         if self._closed:
             raise ClosedResourceError("this channel object was closed")
+
+
+def _interrupt(wait, error):
+    """Ends a blocked operation of a closed handle (a trio wait, or the
+    asyncio future of one), from any thread."""
+    if isinstance(wait, _TrioWait):
+        wait.interrupt(error)
+    else:
+        wait.get_loop().call_soon_threadsafe(_fail, wait, error)
+
+
+def _fail(future, error):
+    if not future.done():
+        future.set_exception(error)
 
 
 class MemorySendChannel(_Clone):
@@ -303,7 +352,7 @@ class MemorySendChannel(_Clone):
         state = self._state
         state.waiting_send += 1
         try:
-            await _wait_for(send(state.channel, value), in_trio)
+            await _wait_for(send(state.channel, value), in_trio, self._waiting)
         except ChannelClosed:
             self._check_open()
             raise BrokenResourceError("every receive channel is closed") from None
@@ -363,7 +412,7 @@ class MemoryReceiveChannel(_Clone):
         state = self._state
         state.waiting_receive += 1
         try:
-            _, value = await _wait_for(recv(state.channel), in_trio)
+            _, value = await _wait_for(recv(state.channel), in_trio, self._waiting)
         finally:
             state.waiting_receive -= 1
         if value is CLOSED:

@@ -234,3 +234,48 @@ def test_install_replaces_trio_open_memory_channel():
     finally:
         fastchan.uninstall()
     assert trio.open_memory_channel is original
+
+
+def test_closing_a_handle_wakes_its_own_blocked_tasks_with_closed_resource_error():
+    async def main():
+        s, r = fastchan.open_memory_channel(0)
+        r2, s2 = r.clone(), s.clone()
+        outcomes = []
+
+        async def blocked(op):
+            try:
+                await op()
+            except trio.ClosedResourceError:
+                outcomes.append("closed")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(blocked, r2.receive)
+            await trio.sleep(0.02)
+            r2.close()  # from this task
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(blocked, lambda: s2.send("x"))
+            await trio.sleep(0.02)
+            await trio.to_thread.run_sync(s2.close)  # from another thread
+        assert outcomes == ["closed", "closed"]
+        # The other handles still work.
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(s.send, "still open")
+            assert await r.receive() == "still open"
+
+    run_trio(main)
+
+
+def test_closing_a_handle_wakes_its_blocked_asyncio_tasks_too():
+    async def main():
+        s, r = fastchan.open_memory_channel(0)
+        r2 = r.clone()
+        task = asyncio.create_task(r2.receive())
+        await asyncio.sleep(0.02)
+        r2.close()
+        with pytest.raises(trio.ClosedResourceError):
+            await task
+        sender = asyncio.create_task(s.send("kept"))
+        assert await r.receive() == "kept"
+        await sender
+
+    asyncio.run(asyncio.wait_for(main(), TIMEOUT))
