@@ -17,7 +17,7 @@ import math
 import operator
 
 from . import _core
-from ._errors import ChannelClosed, Empty, Full
+from ._errors import ChannelClosed
 from ._select import CLOSED, recv, select_async, send
 
 __all__ = ["Channel", "ChannelClosed"]
@@ -56,20 +56,19 @@ class Channel(_core._ChannelCore):
     async def asend(self, item, timeout=None):
         """send() for an asyncio task: suspends until a receiver has the item
         (or a slot is free). ChannelClosed, TimeoutError as send()."""
-        try:
-            return self.try_send(item)
-        except Full:
-            pass
+        outcome = self._offer(item)  # no exception on the way to waiting
+        if outcome == 0:
+            return
+        if outcome == 2:
+            raise ChannelClosed("send on a closed channel")
         await select_async([send(self, item)], timeout)
 
     async def arecv(self, timeout=None):
         """recv() for an asyncio task: suspends until an item arrives.
         ChannelClosed once closed and drained; TimeoutError as recv()."""
-        try:
-            return self.try_recv()
-        except Empty:
-            pass
-        _, value = await select_async([recv(self)], timeout)
+        value = self._poll(CLOSED)
+        if value is _core.EMPTY:
+            _, value = await select_async([recv(self)], timeout)
         if value is CLOSED:
             raise ChannelClosed("recv on a closed channel")
         return value
