@@ -7,6 +7,7 @@ import collections
 import math
 import random
 import threading
+import time
 
 import pytest
 
@@ -279,3 +280,41 @@ def test_closing_a_handle_wakes_its_blocked_asyncio_tasks_too():
         await sender
 
     asyncio.run(asyncio.wait_for(main(), TIMEOUT))
+
+
+def test_cancellation_without_loss_when_another_thread_sends():
+    # A thread hands values to trio receivers that are being cancelled: a
+    # cancellation that arrives after the hand-off must not lose the value.
+    s, r = fastchan.open_memory_channel(0)
+    total = 300
+    sent = []
+
+    def feed():
+        i = 0
+        while i < total:
+            try:
+                s.send_nowait(i)
+            except trio.WouldBlock:
+                time.sleep(0)  # let the trio thread have the GIL
+                continue
+            sent.append(i)
+            i += 1
+        s.close()
+
+    async def main():
+        received = []
+        rng = random.Random(3)
+        t = threading.Thread(target=feed)
+        t.start()
+        done = False
+        while not done:
+            with trio.move_on_after(rng.random() * 0.0005):
+                try:
+                    received.append(await r.receive())
+                except trio.EndOfChannel:
+                    done = True
+        await trio.to_thread.run_sync(t.join)
+        return received
+
+    received = run_trio(main)
+    assert received == sent == list(range(total))
