@@ -144,10 +144,15 @@ public:
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
     }
-    // A wake-up carrier, on no list.
-    AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future)
+    // Completes a target other than an asyncio future (GIL held); false
+    // (Python error set) if it cannot be completed.
+    using Resolve = bool (*)(PyObject* target);
+
+    // A wake-up carrier, on no list. `resolve` completes `target`; nullptr
+    // if it is an asyncio future.
+    AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future, Resolve resolve = nullptr)
         : waiter(this, &waker), future_(PyWeakref_NewRef(future, nullptr)),
-          waker_owner_(waker_owner), list_(nullptr), list_owner_(Py_None) {
+          waker_owner_(waker_owner), list_(nullptr), list_owner_(Py_None), resolve_(resolve) {
         if (future_ == nullptr) throw pybind11::error_already_set();
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
@@ -203,6 +208,7 @@ private:
     PyObject* waker_owner_;  // keeps the LoopWaker alive while notifiers may use it
     WaitList* list_;
     PyObject* list_owner_;   // keeps the queue (and so `list_`) alive
+    Resolve resolve_ = nullptr;
 };
 
 inline LoopWaker::LoopWaker() {
@@ -290,6 +296,14 @@ inline void AsyncWaiter::resolve() {
     Py_INCREF(future);
 #endif
     // (A task that is gone was collected, which passed the wake-up on.)
+    if (resolve_ != nullptr) {
+        if (!resolve_(future)) {
+            PyErr_Clear();
+            pass_on();
+        }
+        Py_DECREF(future);
+        return;
+    }
     PyObject* done = PyObject_CallMethod(future, "done", nullptr);
     int is_done = done ? PyObject_IsTrue(done) : -1;
     Py_XDECREF(done);

@@ -12,6 +12,7 @@ void register_asyncio(::py::module_& m);
 void register_pool(::py::module_& m);
 void register_channel(::py::module_& m);
 void register_select(::py::module_& m);
+void register_trio(::py::module_& m);
 void register_testing(::py::module_& m);
 }
 
@@ -43,5 +44,6 @@ PYBIND11_MODULE(_core, m) {
     register_pool(m);
     register_channel(m);
     register_select(m);
+    register_trio(m);
     register_testing(m);
 }

@@ -10,12 +10,16 @@ EndOfChannel; when every receive clone is closed, senders get
 BrokenResourceError (and the buffer is dropped); a closed clone raises
 ClosedResourceError. With trio installed these are trio's own exceptions.
 
-It works under ``trio.run`` (a task waits with
-``trio.lowlevel.wait_task_rescheduled``; its run's LoopWaker, drained by a
-system task, carries wake-ups from other threads, GIL-free) and under
-asyncio (through select_async), and any thread may use the same channel.
+It works under ``trio.run`` and under asyncio (through select_async), and
+any thread may use the same channel. Under trio, ``send()``/``receive()``
+return native awaitables (cpp/src/trio_ops.cpp) that speak to trio's
+scheduler with its own trap messages; where those are missing (CPython 3.9,
+or a trio without them) coroutines on trio.lowlevel's public API serve.
+Either way a waiting task is rescheduled by its run's LoopWaker, drained by
+a system task, so other threads can wake it, GIL-free.
 """
 
+import asyncio
 import math
 import operator
 import threading
@@ -97,26 +101,64 @@ class _State:
         self.lock = threading.Lock()
         self.open_send_channels = 0
         self.open_receive_channels = 0
-        self.receivers_gone = False
-        self.waiting_send = 0
-        self.waiting_receive = 0
+        # The blocked operations, each with .handle and .interrupt(error).
+        self.send_waits = set()
+        self.receive_waits = set()
 
     def statistics(self):
         return MemoryChannelStatistics(
             current_buffer_used=len(self.channel), max_buffer_size=self.max_buffer_size,
             open_send_channels=self.open_send_channels,
             open_receive_channels=self.open_receive_channels,
-            tasks_waiting_send=self.waiting_send, tasks_waiting_receive=self.waiting_receive)
+            tasks_waiting_send=len(self.send_waits), tasks_waiting_receive=len(self.receive_waits))
 
 
-async def _wait_for(case, in_trio, waiting):
+async def _wait_for(case, in_trio, handle, waits):
     """Waits for one select case, in whichever async library runs us. While
-    it waits, an entry for it is in the set `waiting` (see _Clone.close)."""
+    it waits, an entry for it is in the set `waits` (see _Clone.close)."""
     call = _core._AsyncSelect((case,))
     if in_trio:
-        return await _wait_trio(call, waiting)
+        return await _wait_trio(call, handle, waits)
     fired = call.try_fire()
-    return fired if fired is not None else await _wait(call, waiting)
+    return fired if fired is not None else await _wait(call, _AsyncioWaits(handle, waits))
+
+
+class _AsyncioWaits:
+    """Files the futures _select._wait waits on in `waits` as _AsyncioWait
+    entries of `handle`."""
+
+    __slots__ = ("handle", "waits", "entry")
+
+    def __init__(self, handle, waits):
+        self.handle = handle
+        self.waits = waits
+        self.entry = None
+
+    def add(self, future):
+        self.entry = _AsyncioWait(self.handle, future)
+        self.waits.add(self.entry)
+
+    def discard(self, future):
+        self.waits.discard(self.entry)
+
+
+class _AsyncioWait:
+    """An asyncio task's blocked operation."""
+
+    __slots__ = ("handle", "future")
+
+    def __init__(self, handle, future):
+        self.handle = handle
+        self.future = future
+
+    def interrupt(self, error):
+        """From any thread: fail the wait's future with `error`."""
+        self.future.get_loop().call_soon_threadsafe(_fail, self.future, error)
+
+
+def _fail(future, error):
+    if not future.done():
+        future.set_exception(error)
 
 
 def _running_trio():
@@ -158,10 +200,11 @@ class _TrioWait:
     error, unless the exchange already happened (then the wake-up on its
     way reschedules the task with it)."""
 
-    __slots__ = ("call", "wakeup", "token", "completed")
+    __slots__ = ("call", "handle", "wakeup", "token", "completed")
 
-    def __init__(self, call, wakeup):
+    def __init__(self, call, handle, wakeup):
         self.call = call
+        self.handle = handle
         self.wakeup = wakeup
         self.token = _trio.lowlevel.current_trio_token()
         self.completed = []
@@ -189,18 +232,18 @@ class _TrioWait:
             _trio.lowlevel.reschedule(self.wakeup.task, _outcome.Error(error))
 
 
-async def _wait_trio(call, waiting):
+async def _wait_trio(call, handle, waits):
     waker = _trio_waker()
     task = _trio.lowlevel.current_task()
     while True:
         wakeup = _TrioWakeup(task)
         if call.enlist(waker, wakeup):
-            wait = _TrioWait(call, wakeup)
-            waiting.add(wait)
+            wait = _TrioWait(call, handle, wakeup)
+            waits.add(wait)
             try:
                 await _trio.lowlevel.wait_task_rescheduled(wait.abort)
             finally:
-                waiting.discard(wait)
+                waits.discard(wait)
             if wait.completed:
                 return wait.completed[0]
         fired = call.finish()
@@ -237,14 +280,15 @@ async def _drain_forever(waker):
 class _Clone:
     """What both ends share: open/closed bookkeeping and the context managers."""
 
-    __slots__ = ("_state", "_closed", "_waiting")
+    __slots__ = ("_state", "_closed", "_channel", "_blocked")
 
     @classmethod
     def _open(cls, state):
         self = object.__new__(cls)
         self._state = state
         self._closed = False
-        self._waiting = set()  # this handle's blocked operations
+        self._channel = state.channel
+        self._blocked = cls._waits(state)  # this end's blocked operations
         with state.lock:
             cls._count(state, +1)
         return self
@@ -265,8 +309,9 @@ class _Clone:
         with state.lock:
             last = type(self)._count(state, -1) == 0
         # As trio: this handle's own blocked tasks get ClosedResourceError.
-        for wait in list(self._waiting):
-            _interrupt(wait, ClosedResourceError("this channel object was closed"))
+        for wait in list(self._blocked):
+            if wait.handle is self:
+                wait.interrupt(ClosedResourceError("this channel object was closed"))
         if last:
             self._last_closed(state)
 
@@ -293,20 +338,6 @@ class _Clone:
     def _check_open(self):
         if self._closed:
             raise ClosedResourceError("this channel object was closed")
-
-
-def _interrupt(wait, error):
-    """Ends a blocked operation of a closed handle (a trio wait, or the
-    asyncio future of one), from any thread."""
-    if isinstance(wait, _TrioWait):
-        wait.interrupt(error)
-    else:
-        wait.get_loop().call_soon_threadsafe(_fail, wait, error)
-
-
-def _fail(future, error):
-    if not future.done():
-        future.set_exception(error)
 
 
 class MemorySendChannel(_Clone):
@@ -339,25 +370,17 @@ class MemorySendChannel(_Clone):
         if self._offer(value):
             raise WouldBlock
 
-    async def send(self, value):
+    def send(self, value):
         """Send, waiting for room (or, unbuffered, for a receiver). Always a
-        checkpoint, as trio's."""
-        in_trio = _running_trio()
-        if in_trio:
-            await _trio.lowlevel.checkpoint_if_cancelled()
-        if self._offer(value) == 0:
-            if in_trio:
-                await _trio.lowlevel.cancel_shielded_checkpoint()
-            return
-        state = self._state
-        state.waiting_send += 1
-        try:
-            await _wait_for(send(state.channel, value), in_trio, self._waiting)
-        except ChannelClosed:
-            self._check_open()
-            raise BrokenResourceError("every receive channel is closed") from None
-        finally:
-            state.waiting_send -= 1
+        checkpoint, as trio's. (Returns an awaitable: under trio.run a
+        native one, see trio_ops.cpp.)"""
+        if _native_trio and _get_running_loop() is None:
+            return _trio_op(self, self._channel, self._blocked, _send_slow, value)
+        return _send_slow(self, value)
+
+    @staticmethod
+    def _waits(state):
+        return state.send_waits
 
     def __repr__(self):
         return f"<fastchan.MemorySendChannel{' closed' if self._closed else ''}>"
@@ -378,7 +401,6 @@ class MemoryReceiveChannel(_Clone):
 
     @staticmethod
     def _last_closed(state):
-        state.receivers_gone = True
         state.channel.close()  # senders see BrokenResourceError
         for _ in state.channel:  # trio drops what was buffered
             pass
@@ -399,35 +421,104 @@ class MemoryReceiveChannel(_Clone):
             raise WouldBlock
         return value
 
-    async def receive(self):
-        """Receive, waiting for a value. Always a checkpoint, as trio's."""
-        in_trio = _running_trio()
-        if in_trio:
-            await _trio.lowlevel.checkpoint_if_cancelled()
-        value = self._poll()
-        if value is not _core.EMPTY:
-            if in_trio:
-                await _trio.lowlevel.cancel_shielded_checkpoint()
-            return value
-        state = self._state
-        state.waiting_receive += 1
-        try:
-            _, value = await _wait_for(recv(state.channel), in_trio, self._waiting)
-        finally:
-            state.waiting_receive -= 1
-        if value is CLOSED:
-            self._check_open()
-            raise EndOfChannel
-        return value
+    def receive(self):
+        """Receive, waiting for a value. Always a checkpoint, as trio's.
+        (Returns an awaitable: under trio.run a native one.)"""
+        if _native_trio and _get_running_loop() is None:
+            return _trio_op(self, self._channel, self._blocked, _receive_slow)
+        return _receive_slow(self)
+
+    @staticmethod
+    def _waits(state):
+        return state.receive_waits
 
     def __aiter__(self):
         return self
 
-    async def __anext__(self):
-        try:
-            return await self.receive()
-        except EndOfChannel:
-            raise StopAsyncIteration from None
+    def __anext__(self):
+        if _native_trio and _get_running_loop() is None:
+            return _trio_op(self, self._channel, self._blocked, _anext_slow)
+        return _anext_slow(self)
 
     def __repr__(self):
         return f"<fastchan.MemoryReceiveChannel{' closed' if self._closed else ''}>"
+
+
+# The coroutine paths of send/receive: under asyncio, under trio without
+# the native ops, and for what the native ops hand over (closed handles).
+
+async def _send_slow(handle, value):
+    in_trio = _running_trio()
+    if in_trio:
+        await _trio.lowlevel.checkpoint_if_cancelled()
+    if handle._offer(value) == 0:
+        if in_trio:
+            await _trio.lowlevel.cancel_shielded_checkpoint()
+        return
+    state = handle._state
+    try:
+        await _wait_for(send(state.channel, value), in_trio, handle, state.send_waits)
+    except ChannelClosed:
+        handle._check_open()
+        raise BrokenResourceError("every receive channel is closed") from None
+
+
+async def _receive_slow(handle):
+    in_trio = _running_trio()
+    if in_trio:
+        await _trio.lowlevel.checkpoint_if_cancelled()
+    value = handle._poll()
+    if value is not _core.EMPTY:
+        if in_trio:
+            await _trio.lowlevel.cancel_shielded_checkpoint()
+        return value
+    state = handle._state
+    _, value = await _wait_for(recv(state.channel), in_trio, handle, state.receive_waits)
+    if value is CLOSED:
+        handle._check_open()
+        raise EndOfChannel
+    return value
+
+
+async def _anext_slow(handle):
+    try:
+        return await _receive_slow(handle)
+    except EndOfChannel:
+        raise StopAsyncIteration from None
+
+
+def _use_native_trio():
+    """Hands trio's scheduler objects to the native ops, if this trio has
+    the trap messages they yield (trio 0.22 to 0.35 do); else False, and
+    the coroutine path serves."""
+    if _trio is None or not hasattr(_core, "_trio_setup"):
+        return False
+    try:
+        from trio._core import _traps
+        shielded, wait_message = _traps.CancelShieldedCheckpoint, _traps.WaitTaskRescheduled
+    except (ImportError, AttributeError):
+        return False
+    lowlevel = _trio.lowlevel
+    _core._trio_setup(
+        lowlevel.checkpoint_if_cancelled, lowlevel.current_task, lowlevel.reschedule, shielded,
+        wait_message, lowlevel.Abort.SUCCEEDED, lowlevel.Abort.FAILED, _outcome.Error,
+        _outcome.Value(None), _trio_run_context)
+    return True
+
+
+def _trio_run_context():
+    """(LoopWaker, TrioToken) of this trio run."""
+    try:
+        return _RUN_CONTEXT.get()
+    except LookupError:
+        context = (_trio_waker(), _trio.lowlevel.current_trio_token())
+        _RUN_CONTEXT.set(context)
+        return context
+
+
+if _trio is not None:
+    _RUN_CONTEXT = _trio.lowlevel.RunVar("fastchan_run_context")
+
+_get_running_loop = asyncio._get_running_loop
+_trio_op = getattr(_core, "_trio_op", None)
+_native_trio = _use_native_trio()

@@ -12,10 +12,24 @@ import time
 import pytest
 
 import fastchan
+from fastchan import memory_channel
 
 trio = pytest.importorskip("trio")
+import trio.testing  # noqa: E402
 
 TIMEOUT = 30
+
+
+@pytest.fixture(autouse=True, params=["native", "coroutine"])
+def trio_path(request, monkeypatch):
+    """Every test runs on both paths under trio.run: the native awaitables
+    (trio_ops.cpp) and the coroutines on trio.lowlevel's public API."""
+    if request.param == "native":
+        if not memory_channel._native_trio:
+            pytest.skip("no native trio ops on this Python/trio")
+    else:
+        monkeypatch.setattr(memory_channel, "_native_trio", False)
+    return request.param
 
 
 def run_trio(fn, *args):
@@ -318,3 +332,60 @@ def test_cancellation_without_loss_when_another_thread_sends():
 
     received = run_trio(main)
     assert received == sent == list(range(total))
+
+
+def test_an_operation_that_is_never_awaited_takes_and_sends_nothing():
+    async def main():
+        s, r = fastchan.open_memory_channel(1)
+        s.send_nowait("kept")
+        r.receive().close()  # dropped unawaited
+        s.send("never sent").close()
+        assert r.receive_nowait() == "kept"
+        with pytest.raises(trio.WouldBlock):
+            r.receive_nowait()
+
+    run_trio(main)
+
+
+def test_an_awaited_operation_cannot_be_awaited_again():
+    async def main():
+        s, r = fastchan.open_memory_channel(1)
+        op = s.send(1)
+        await op
+        with pytest.raises(RuntimeError):
+            await op
+        assert r.receive_nowait() == 1
+
+    run_trio(main)
+
+
+def test_statistics_count_blocked_receivers_and_senders():
+    async def main():
+        s, r = fastchan.open_memory_channel(0)
+        got = []
+
+        async def receiver():
+            got.append(await r.receive())
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(3):
+                nursery.start_soon(receiver)
+            await trio.testing.wait_all_tasks_blocked()
+            assert r.statistics().tasks_waiting_receive == 3
+            for i in range(3):
+                await s.send(i)
+        assert sorted(got) == [0, 1, 2]
+        assert r.statistics().tasks_waiting_receive == 0
+
+        async def sender(i):
+            await s.send(i)
+
+        async with trio.open_nursery() as nursery:
+            for i in range(2):
+                nursery.start_soon(sender, i)
+            await trio.testing.wait_all_tasks_blocked()
+            assert s.statistics().tasks_waiting_send == 2
+            assert sorted([await r.receive(), await r.receive()]) == [0, 1]
+        assert s.statistics().tasks_waiting_send == 0
+
+    run_trio(main)
