@@ -28,7 +28,7 @@ int in_child(F&& child) {
 }
 
 TEST(Fork, ChildWakesItsOwnWaitersNotTheParents) {
-    for (std::size_t capacity : {std::size_t(4), kUnbounded}) {
+    for (std::size_t capacity : {std::size_t(0), std::size_t(4), kUnbounded}) {
         auto ch = make_channel<int>(capacity);
         // A parent thread parked in recv: registered on the wait list at fork time.
         std::thread parked([&] { ch->recv(); });

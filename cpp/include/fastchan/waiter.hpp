@@ -173,7 +173,7 @@ private:
 // nobody waits.
 class WaitList {
 public:
-    WaitList() noexcept : generation_(detail::fork_generation()) {}
+    WaitList() noexcept = default;
     WaitList(const WaitList&) = delete;
     WaitList& operator=(const WaitList&) = delete;
 
@@ -226,20 +226,17 @@ private:
     // In a forked child, the waiters registered before the fork (and the
     // lock, if one of them held it) belong to threads that no longer exist.
     void forget_if_forked() noexcept {
-        unsigned now = detail::fork_generation();
-        if (generation_.load(std::memory_order_acquire) == now) return;
-        std::lock_guard<std::mutex> guard(detail::fork_reset_mutex());
-        if (generation_.load(std::memory_order_relaxed) == now) return;
-        lock_.unlock();
-        queue_ = WaiterQueue();
-        has_waiters_.store(false, std::memory_order_relaxed);
-        generation_.store(now, std::memory_order_release);
+        fork_.check([this] {
+            lock_.unlock();
+            queue_ = WaiterQueue();
+            has_waiters_.store(false, std::memory_order_relaxed);
+        });
     }
 
     detail::SpinLock lock_;
     WaiterQueue queue_;
     std::atomic<bool> has_waiters_{false};
-    std::atomic<unsigned> generation_;
+    detail::ForkCheck fork_;
 };
 
 }  // namespace fastchan

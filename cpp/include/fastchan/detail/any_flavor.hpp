@@ -40,7 +40,11 @@ private:
     template <std::size_t I, class Fn>
     decltype(auto) visit_from(Fn& fn) {
         if constexpr (I == sizeof...(Flavors)) {
-            return fn(*std::get_if<I>(&flavor_));  // the last one: no test needed
+            auto* last = std::get_if<I>(&flavor_);  // the last one: no test needed
+#if defined(__GNUC__)
+            if (last == nullptr) __builtin_unreachable();  // (tells the compiler so)
+#endif
+            return fn(*last);
         } else {
             if (flavor_.index() == I) return fn(*std::get_if<I>(&flavor_));
             return visit_from<I + 1>(fn);

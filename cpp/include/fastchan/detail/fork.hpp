@@ -1,8 +1,9 @@
 // Fork awareness. After fork() only the forking thread exists in the child,
 // so every waiter registered before the fork belongs to a thread that is
 // gone: a notification given to one would be lost, and a lock one held would
-// never be released. A wait list remembers the fork generation it was last
-// used in and forgets such waiters the first time the child touches it.
+// never be released. A wait list (or a rendezvous' queues) remembers the
+// fork generation it was last used in and forgets such waiters the first
+// time the child touches it.
 #pragma once
 
 #include <atomic>
@@ -36,5 +37,27 @@ inline std::mutex& fork_reset_mutex() noexcept {
     static std::mutex m;
     return m;
 }
+
+// Remembers the fork generation some state was last used in. check() runs
+// `reset` once, at the state's first use in a forked child, before the
+// caller takes the state's lock (which `reset` must release: a thread of
+// the parent may have held it).
+class ForkCheck {
+public:
+    ForkCheck() noexcept : generation_(fork_generation()) {}
+
+    template <class Reset>
+    void check(Reset&& reset) noexcept {
+        unsigned now = fork_generation();
+        if (generation_.load(std::memory_order_acquire) == now) return;
+        std::lock_guard<std::mutex> guard(fork_reset_mutex());
+        if (generation_.load(std::memory_order_relaxed) == now) return;
+        reset();
+        generation_.store(now, std::memory_order_release);
+    }
+
+private:
+    std::atomic<unsigned> generation_;
+};
 
 }  // namespace fastchan::detail

@@ -4,11 +4,13 @@
 // One lock guards both wait queues, so a match is decided in one place.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <optional>
 #include <utility>
 
+#include "../detail/fork.hpp"
 #include "../detail/spin.hpp"
 #include "../status.hpp"
 #include "../wait_policy.hpp"
@@ -27,13 +29,13 @@ public:
 
     // Succeeds only if a receiver is already waiting.
     Status try_send(T& value) {
-        std::lock_guard<detail::SpinLock> guard(lock_);
+        auto guard = locked();
         return hand_to_receiver(value);
     }
 
     // Succeeds only if a sender is already waiting.
     Status try_recv(std::optional<T>& out) {
-        std::lock_guard<detail::SpinLock> guard(lock_);
+        auto guard = locked();
         return take_from_sender(out);
     }
 
@@ -53,18 +55,15 @@ public:
     }
 
     bool close() {
-        std::lock_guard<detail::SpinLock> guard(lock_);
-        if (closed_) return false;
-        closed_ = true;
+        auto guard = locked();
+        if (closed_.load(std::memory_order_relaxed)) return false;
+        closed_.store(true, std::memory_order_release);
         senders_.notify_all();
         receivers_.notify_all();
         return true;
     }
 
-    bool is_closed() const {
-        std::lock_guard<detail::SpinLock> guard(lock_);
-        return closed_;
-    }
+    bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
 
     std::size_t size() const noexcept { return 0; }
     std::size_t capacity() const noexcept { return 0; }
@@ -95,7 +94,7 @@ private:
     // another case; then the next peer is tried. The claimed owner reads
     // its packet only after taking lock_ to unqueue, so it sees it filled.
     Status hand_to_receiver(T& value) {
-        if (closed_) return Status::closed;
+        if (closed_.load(std::memory_order_relaxed)) return Status::closed;
         while (Waiter* receiver = receivers_.pop()) {
             if (!receiver->notify()) continue;
             auto* packet = static_cast<Packet*>(receiver->packet);
@@ -114,18 +113,18 @@ private:
             packet->done = true;
             return Status::ok;
         }
-        return closed_ ? Status::closed : Status::empty;
+        return closed_.load(std::memory_order_relaxed) ? Status::closed : Status::empty;
     }
 
     bool enlist(WaiterQueue& mine, const WaiterQueue& peers, Waiter& w) {
-        std::lock_guard<detail::SpinLock> guard(lock_);
-        if (closed_ || peers.has_waiter_not_woken_by(w.waker())) return false;
+        auto guard = locked();
+        if (closed_.load(std::memory_order_relaxed) || peers.has_waiter_not_woken_by(w.waker())) return false;
         mine.push(w);
         return true;
     }
 
     void delist(WaiterQueue& queue, Waiter& w) {
-        std::lock_guard<detail::SpinLock> guard(lock_);
+        auto guard = locked();
         queue.remove(w);
     }
 
@@ -138,7 +137,7 @@ private:
         for (;;) {
             Waiter waiter(&packet);
             {
-                std::lock_guard<detail::SpinLock> guard(lock_);
+                auto guard = locked();
                 Status s = match();
                 if (!would_block(s)) return s;
                 if (deadline != detail::kNoDeadline && detail::Clock::now() >= deadline) {
@@ -149,7 +148,7 @@ private:
             policy.release();
             waiter.park_until(policy.slice_end(deadline), policy.linger());
             {
-                std::lock_guard<detail::SpinLock> guard(lock_);
+                auto guard = locked();
                 queue.remove(waiter);
             }
             policy.reacquire();
@@ -158,10 +157,22 @@ private:
         }
     }
 
-    mutable detail::SpinLock lock_;
+    // lock_, held. In a forked child it first forgets the parent's waiters:
+    // their threads are gone, and an item handed to one would be lost.
+    [[nodiscard]] std::unique_lock<detail::SpinLock> locked() noexcept {
+        fork_.check([this] {
+            lock_.unlock();
+            senders_ = WaiterQueue();
+            receivers_ = WaiterQueue();
+        });
+        return std::unique_lock<detail::SpinLock>(lock_);
+    }
+
+    detail::SpinLock lock_;
     WaiterQueue senders_;
     WaiterQueue receivers_;
-    bool closed_ = false;
+    std::atomic<bool> closed_{false};  // written under lock_; read anywhere
+    detail::ForkCheck fork_;
 };
 
 }  // namespace fastchan::flavors
