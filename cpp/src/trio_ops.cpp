@@ -158,11 +158,13 @@ bool select_step(TrioOp* op, Fn step, pybind11::object* fired, bool* closed) {
 }
 
 bool resolve_woken(PyObject* target);
+bool give_up(TrioOp* op);
 PyObject* op_abort(PyObject* self, PyObject*);
 PyMethodDef kAbort = {"abort", op_abort, METH_O, "trio's abort_fn for this op's wait."};
 
 // The operation would wait: register on the channel and park the task.
-PySendResult park(TrioOp* op, PyObject** result) {
+// nullopt: a peer showed up meanwhile; try the operation again.
+std::optional<PySendResult> park(TrioOp* op, PyObject** result) {
     if (op->wait == nullptr) op->wait = new AsyncSelect(*op->channel, op->item);
     if (op->task == nullptr) op->task = PyObject_CallNoArgs(g_trio.current_task);
     if (op->task == nullptr) return fail(result);
@@ -201,17 +203,41 @@ PySendResult park(TrioOp* op, PyObject** result) {
             if (closed) return delegate_slow(op, result);
             return checkpoint(op, result);
         }
-        return park(op, result);  // its item went elsewhere: register again
+        return std::nullopt;  // its item went elsewhere
     }
-    if (PySet_Add(op->waits, reinterpret_cast<PyObject*>(op)) < 0) return fail(result);
     PyObject* abort = PyCFunction_New(&kAbort, reinterpret_cast<PyObject*>(op));
-    if (abort == nullptr) return fail(result);
-    *result = PyObject_CallOneArg(g_trio.wait_message, abort);
-    Py_DECREF(abort);
-    if (*result == nullptr) return fail(result);
+    *result = abort ? PyObject_CallOneArg(g_trio.wait_message, abort) : nullptr;
+    Py_XDECREF(abort);
+    if (*result == nullptr || PySet_Add(op->waits, reinterpret_cast<PyObject*>(op)) < 0) {
+        Py_CLEAR(*result);
+        give_up(op);  // (out of memory: an exchange that happened anyway is lost)
+        leave(op);
+        return fail(result);
+    }
     op->rescheduled = false;
     op->step = Step::waiting;
     return PYGEN_NEXT;
+}
+
+// The operation, at once if it can be done, else parked.
+PySendResult attempt(TrioOp* op, PyObject** result) {
+    constexpr auto nonblocking = detail::Clock::time_point::min();
+    for (;;) {
+        Status s;
+        {
+            LocalWakeups wakeups;  // a parked task of this run may be woken
+            if (op->item != nullptr) {
+                s = op->channel->send(op->item, nonblocking);
+            } else {
+                PyObject* item = nullptr;
+                s = op->channel->recv(&item, nonblocking);
+                if (s == Status::ok) op->result = item;
+            }
+        }
+        if (s == Status::ok) return checkpoint(op, result);
+        if (s == Status::closed) return delegate_slow(op, result);
+        if (std::optional<PySendResult> r = park(op, result)) return *r;
+    }
 }
 
 // trio.lowlevel.checkpoint_if_cancelled()'s test, read directly from the
@@ -267,22 +293,7 @@ PySendResult start(TrioOp* op, PyObject** result) {
     Py_DECREF(closed_flag);
     if (handle_closed != 0) return handle_closed < 0 ? fail(result) : delegate_slow(op, result);
 
-    constexpr auto nonblocking = detail::Clock::time_point::min();
-    Status s;
-    {
-        LocalWakeups wakeups;  // a parked task of this run may be woken
-        if (op->item != nullptr) {
-            s = op->channel->send(op->item, nonblocking);
-        } else {
-            PyObject* item = nullptr;
-            s = op->channel->recv(&item, nonblocking);
-            if (s == Status::ok) op->result = item;
-        }
-    }
-    if (PyErr_Occurred()) return fail(result);  // a woken task's reschedule failed
-    if (s == Status::ok) return checkpoint(op, result);
-    if (s == Status::closed) return delegate_slow(op, result);
-    return park(op, result);
+    return attempt(op, result);
 }
 
 // Resumed from WaitTaskRescheduled with `arg`: WOKEN from our peer, or an
@@ -306,7 +317,7 @@ PySendResult resume(TrioOp* op, PyObject* arg, PyObject** result) {
     if (!closed && !fired.is_none()) op->result = fired_value(fired, &closed);
     if (closed) return delegate_slow(op, result);
     if (op->result != nullptr) return finish_with(op, result);
-    return park(op, result);  // woken for an item another receiver took: wait again
+    return attempt(op, result);  // woken for an item another receiver took: try again
 }
 
 PySendResult op_send(PyObject* self, PyObject* arg, PyObject** result) {

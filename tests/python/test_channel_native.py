@@ -1,0 +1,119 @@
+"""One fastchan.Channel used at once from C++ threads that never take the
+GIL, Python threads, an asyncio loop and a trio run: every item arrives
+exactly once. (The C++ side is the test aid _core._NativeProducer /
+_NativeConsumer: a std::thread on the channel's native core.)"""
+
+import asyncio
+import collections
+import threading
+
+import pytest
+
+import fastchan
+from fastchan import _core
+
+TIMEOUT = 30
+
+
+@pytest.fixture(params=[0, 1, 8, None], ids=["rendezvous", "buffered1", "buffered8", "unbounded"])
+def capacity(request):
+    return request.param
+
+
+def test_cpp_and_python_producers_feed_threads_a_loop_and_a_cpp_consumer(capacity):
+    ch = fastchan.Channel(capacity)
+    per_producer = 3000
+    native_items = [("cpp", i) for i in range(per_producer)]
+    received = collections.Counter()
+    lock = threading.Lock()
+
+    def thread_consumer():
+        for item in ch:
+            with lock:
+                received[item] += 1
+
+    async def loop_consumer():
+        async for item in ch:
+            with lock:
+                received[item] += 1
+
+    def thread_producer(name):
+        for i in range(per_producer):
+            ch.send((name, i), timeout=TIMEOUT)
+
+    consumers = [threading.Thread(target=thread_consumer) for _ in range(2)]
+    consumers.append(threading.Thread(target=lambda: asyncio.run(asyncio.wait_for(loop_consumer(), TIMEOUT))))
+    for t in consumers:
+        t.start()
+    native_consumer = _core._NativeConsumer(ch)
+    native_producer = _core._NativeProducer(ch, native_items)
+    producers = [threading.Thread(target=thread_producer, args=(f"py{k}",)) for k in range(2)]
+    for t in producers:
+        t.start()
+    for t in producers:
+        t.join(TIMEOUT)
+    native_producer.join()
+    ch.close()
+    for t in consumers:
+        t.join(TIMEOUT)
+        assert not t.is_alive()
+    for item in native_consumer.join():
+        received[item] += 1
+
+    expected = {(name, i) for name in ("cpp", "py0", "py1") for i in range(per_producer)}
+    assert set(received) == expected
+    assert all(count == 1 for count in received.values())
+
+
+def test_a_cpp_producer_wakes_asyncio_tasks_on_two_loops(capacity):
+    ch = fastchan.Channel(capacity)
+    total = 4000
+    got = [[], []]
+
+    def loop(k):
+        async def consume():
+            async for item in ch:
+                got[k].append(item)
+
+        asyncio.run(asyncio.wait_for(consume(), TIMEOUT))
+
+    loops = [threading.Thread(target=loop, args=(k,)) for k in range(2)]
+    for t in loops:
+        t.start()
+    producer = _core._NativeProducer(ch, range(total))
+    producer.join()
+    ch.close()
+    for t in loops:
+        t.join(TIMEOUT)
+        assert not t.is_alive()
+    assert sorted(got[0] + got[1]) == list(range(total))
+
+
+def test_a_cpp_consumer_takes_what_a_trio_task_sends():
+    trio = pytest.importorskip("trio")
+    send_channel, receive_channel = fastchan.open_memory_channel(0)
+    consumer = _core._NativeConsumer(send_channel._channel)
+    total = 2000
+
+    async def produce():
+        with trio.fail_after(TIMEOUT):
+            async with send_channel:
+                for i in range(total):
+                    await send_channel.send(i)
+
+    trio.run(produce)
+    assert consumer.join() == list(range(total))
+
+
+def test_a_cpp_producer_feeds_a_trio_task():
+    trio = pytest.importorskip("trio")
+    send_channel, receive_channel = fastchan.open_memory_channel(0)
+    total = 2000
+    producer = _core._NativeProducer(send_channel._channel, range(total))
+
+    async def consume():
+        with trio.fail_after(TIMEOUT):
+            return [await receive_channel.receive() for _ in range(total)]
+
+    assert trio.run(consume) == list(range(total))
+    producer.join()
