@@ -6,6 +6,8 @@
   streaming   one task sends N values through open_memory_channel(0) to another
 
 Alternating rounds in one process; median items per second and the ratio.
+Then the floor: streaming with no channel at all, two tasks handing values
+over with nothing but trio's traps (what trio's scheduler itself costs).
 """
 
 import argparse
@@ -13,8 +15,11 @@ import os
 import platform
 import statistics
 import time
+import types
 
+import outcome
 import trio
+from trio._core._traps import CancelShieldedCheckpoint, WaitTaskRescheduled
 
 import fastchan
 
@@ -50,6 +55,44 @@ async def streaming(open_channel, n):
     assert count == n
 
 
+@types.coroutine
+def _trap(message):
+    return (yield message)
+
+
+async def streaming_floor(_, n):
+    """Streaming's hand-offs with bare traps: a parked peer is rescheduled
+    with the value, the other side yields once (as a checkpoint)."""
+    parked = {}  # "receiver" -> task, or "sender" -> (task, value)
+    park = WaitTaskRescheduled(lambda _: trio.lowlevel.Abort.FAILED)
+
+    async def produce():
+        task = trio.lowlevel.current_task()
+        for i in range(n):
+            receiver = parked.pop("receiver", None)
+            if receiver is not None:
+                trio.lowlevel.reschedule(receiver, outcome.Value(i))
+                (await _trap(CancelShieldedCheckpoint)).unwrap()
+            else:
+                parked["sender"] = (task, i)
+                (await _trap(park)).unwrap()
+
+    async def consume():
+        task = trio.lowlevel.current_task()
+        for _ in range(n):
+            sender = parked.pop("sender", None)
+            if sender is not None:
+                trio.lowlevel.reschedule(sender[0])
+                (await _trap(CancelShieldedCheckpoint)).unwrap()
+            else:
+                parked["receiver"] = task
+                (await _trap(park)).unwrap()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(produce)
+        nursery.start_soon(consume)
+
+
 def rate(workload, open_channel, n):
     start = time.perf_counter()
     trio.run(workload, open_channel, n)
@@ -72,6 +115,8 @@ def main():
             theirs.append(rate(workload, trio.open_memory_channel, args.n))
         a, b = statistics.median(ours), statistics.median(theirs)
         print(f"| {name} | {a:,.0f} | {b:,.0f} | {a / b:.2f}x |")
+    floor = statistics.median(rate(streaming_floor, None, args.n) for _ in range(args.rounds))
+    print(f"\nfloor: streaming with bare traps and no channel, {floor:,.0f} items/s")
 
 
 if __name__ == "__main__":

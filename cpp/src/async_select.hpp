@@ -43,7 +43,8 @@ public:
     }
     // One case: a send of `item` (borrowed), or a recv if it is nullptr.
     SelectCases(ObjectChannel& channel, PyObject* item)
-        : n_(1), outs_(1), refs_(1, Py_XNewRef(item)), sending_(1, item != nullptr) {
+        : n_(1), outs_(1), refs_(1, item), sending_(1, item != nullptr) {
+        Py_XINCREF(item);  // (Py_XNewRef is 3.10+)
         if (item != nullptr) {
             select.send(channel.channel(), refs_[0]);
         } else {
