@@ -6,7 +6,9 @@ asyncio's; both are backed by a C++ channel that releases the GIL while it
 waits. ``fastchan.ThreadPool`` is a concurrent.futures executor fed by the
 same channel, and ``fastchan.to_thread`` is asyncio.to_thread on it.
 ``fastchan.install()`` (or ``python -m fastchan script.py``) makes
-unmodified code use them.
+unmodified code use them. ``fastchan.get_include()`` and
+``get_cmake_dir()`` (``python -m fastchan --includes | --cmakedir``) locate
+the C++ core for native code built against it.
 """
 
 import atexit as _atexit
@@ -22,13 +24,14 @@ from .channel import Channel
 from ._select import CLOSED, recv, select, select_async, send
 from .memory_channel import MemoryReceiveChannel, MemorySendChannel, open_memory_channel
 from ._install import install, installed, uninstall
+from ._paths import get_cmake_dir, get_include
 
 __all__ = [
     "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown",
     "ThreadPool", "Future", "BrokenThreadPool", "to_thread", "Channel", "ChannelClosed",
     "select", "select_async", "recv", "send", "CLOSED",
     "open_memory_channel", "MemorySendChannel", "MemoryReceiveChannel",
-    "asyncio", "install", "uninstall", "installed",
+    "asyncio", "install", "uninstall", "installed", "get_include", "get_cmake_dir",
 ]
 __version__ = "0.1.0"
 

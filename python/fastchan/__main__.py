@@ -4,6 +4,9 @@ Runs an unmodified script or module with fastchan installed (see
 fastchan.install): its queue.Queue, asyncio.Queue and friends are fastchan's.
 sys.argv and sys.path are what ``python script.py`` / ``python -m module``
 would give.
+
+python -m fastchan --cmakedir | --includes prints where the C++ package is
+(fastchan_DIR for CMake; -I flags for a compiler).
 """
 
 import os
@@ -12,7 +15,8 @@ import sys
 
 import fastchan
 
-USAGE = "usage: python -m fastchan script.py [args...] | python -m fastchan -m module [args...]"
+USAGE = ("usage: python -m fastchan script.py [args...] | python -m fastchan -m module [args...]\n"
+         "       python -m fastchan --cmakedir | --includes")
 
 
 def main(argv=None):
@@ -20,6 +24,13 @@ def main(argv=None):
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE, file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
+    if argv[0] in ("--cmakedir", "--includes"):
+        try:
+            print(fastchan.get_cmake_dir() if argv[0] == "--cmakedir" else f"-I{fastchan.get_include()}")
+        except FileNotFoundError as error:
+            print(f"python -m fastchan: {error}", file=sys.stderr)
+            return 1
+        return 0
     fastchan.install()
     if argv[0] == "-m":
         if len(argv) < 2:
