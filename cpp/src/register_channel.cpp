@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>  // std::optional capacity
 
+#include "batches.hpp"
 #include "errors.hpp"
 #include "fast_methods.hpp"
 #include "loop_waker.hpp"
@@ -102,6 +103,45 @@ void register_channel(::py::module_& m) {
             },
              "Close the channel: sends raise ChannelClosed, receivers drain what is\n"
              "buffered and then raise it; every waiter wakes. True for the call that closed it.")
+        .def(
+            "put_many",
+            [](ObjectChannel& ch, ::py::iterable items, ::py::handle timeout) {
+                LocalWakeups wakeups;
+                auto deadline = deadline_from(timeout);
+                std::size_t sent = 0;
+                for (::py::handle item : items) {
+                    Status s = ch.send(item.ptr(), deadline);
+                    if (s == Status::closed) {
+                        PyErr_Format(g_errors.channel_closed, "put_many on a closed channel (%zu items were sent)", sent);
+                        throw ::py::error_already_set();
+                    }
+                    if (s == Status::timeout) {
+                        PyErr_Format(PyExc_TimeoutError, "put_many timed out (%zu items were sent)", sent);
+                        throw ::py::error_already_set();
+                    }
+                    if (s != Status::ok) raise_failed(s, "put_many");
+                    ++sent;
+                }
+            },
+            ::py::arg("items"), ::py::arg("timeout") = ::py::none(),
+            "Send every item of `items`, in order, each as send() would. The timeout\n"
+            "bounds the whole batch. ChannelClosed or TimeoutError say how many\n"
+            "items were sent before.")
+        .def(
+            "get_many",
+            [](ObjectChannel& ch, ::py::handle max_items, ::py::handle timeout) {
+                LocalWakeups wakeups;
+                std::size_t max = parse_max_items(max_items);
+                auto deadline = deadline_from(timeout);
+                ListSink sink;
+                Status s = ch.channel().recv_many(sink, max, deadline, GilWait{});
+                if (s != Status::ok) raise_failed(s, "get_many");
+                return sink.list;
+            },
+            ::py::arg("max_items"), ::py::arg("timeout") = ::py::none(),
+            "Wait (GIL released) for an item, then take whatever else is ready at\n"
+            "once: a list of 1 to max_items items, in order. ChannelClosed once the\n"
+            "channel is closed and drained, TimeoutError after timeout seconds.")
         .def_property_readonly("closed", &ObjectChannel::is_closed, "True once close() was called.")
         .def_property_readonly("capacity", &ObjectChannel::capacity,
                                "0 for a rendezvous, None for an unbounded channel.")

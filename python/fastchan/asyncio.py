@@ -113,6 +113,29 @@ class Queue(QueueBase):
             if done:
                 return item
 
+    async def put_many(self, items):
+        """Put every item of `items`, in order, waiting for room as put() does.
+
+        Raises QueueShutDown if the queue is shut down (the items before it
+        were put)."""
+        for item in items:
+            await self.put(item)
+
+    async def get_many(self, max_items):
+        """Wait for an item, then take whatever else is ready at once: a list
+        of 1 to max_items items, in order."""
+        if isinstance(max_items, bool) or not isinstance(max_items, int):
+            raise TypeError(f"max_items must be an int, not {type(max_items).__name__} {max_items!r}")
+        if max_items < 1:
+            raise ValueError(f"max_items must be >= 1, not {max_items!r}")
+        items = [await self.get()]
+        if max_items > 1:
+            try:
+                items += _core._QueueCore.get_many(self, max_items - 1, False)
+            except QueueEmpty:
+                pass
+        return items
+
     async def join(self):
         """Block until every item put has been gotten and marked done."""
         while not (await _wait(_core._register_join, self))[0]:

@@ -83,6 +83,44 @@ public:
         return recv_until(detail::deadline_after(timeout));
     }
 
+    // Batches. Waits (until the deadline) for one item, then takes whatever
+    // else is ready at once, up to `max` items in all, appending each to
+    // `out` (anything with push_back). The first receive's status: ok (1 to
+    // max items appended), closed (closed and drained, none) or timeout.
+    template <class Out, class C, class D, class Policy = ThreadWait>
+    Status recv_many(Out& out, std::size_t max, std::chrono::time_point<C, D> deadline, Policy&& policy = {}) {
+        if (max == 0) return Status::ok;
+        auto at = detail::to_steady(deadline);
+        return flavor_.visit([&](auto& f) {
+            std::optional<T> item;
+            Status s = f.recv_until(item, at, policy);
+            for (std::size_t n = 0; s == Status::ok;) {
+                out.push_back(std::move(*item));
+                if (++n == max) break;
+                item.reset();
+                if (f.try_recv(item) != Status::ok) break;
+            }
+            return s;
+        });
+    }
+
+    // Sends the values of [first, last) in order, each as send_until would
+    // (moved from only once sent). Returns how many were sent, and ok, or
+    // the status that stopped the batch (closed, timeout...).
+    template <class It, class C, class D, class Policy = ThreadWait>
+    std::pair<std::size_t, Status> send_many(It first, It last, std::chrono::time_point<C, D> deadline,
+                                             Policy&& policy = {}) {
+        auto at = detail::to_steady(deadline);
+        return flavor_.visit([&](auto& f) {
+            std::size_t sent = 0;
+            for (; first != last; ++first, ++sent) {
+                Status s = f.send_until(*first, at, policy);
+                if (s != Status::ok) return std::pair<std::size_t, Status>(sent, s);
+            }
+            return std::pair<std::size_t, Status>(sent, Status::ok);
+        });
+    }
+
     // No new sends; buffered items stay receivable; wakes every waiter.
     // Idempotent: true only for the call that closed the channel.
     bool close() {
