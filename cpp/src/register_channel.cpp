@@ -56,6 +56,9 @@ detail::Clock::time_point deadline_from(::py::handle timeout) {
 
 void register_channel(::py::module_& m) {
     constexpr auto nonblocking = detail::Clock::time_point::min();
+    m.def(
+        "_max_items", [](::py::handle max_items) { return parse_max_items(max_items); }, ::py::arg("max_items"),
+        "Validate get_many's max_items (an int >= 1), for the awaitable batches.");
     ::py::class_<ObjectChannel>(m, "_ChannelCore", "Native channel of Python objects (base of fastchan.Channel).")
         .def(::py::init<std::optional<std::size_t>>(), ::py::arg("capacity"),
              "capacity: None for an unbounded channel, 0 for a rendezvous, n for n slots.")

@@ -39,6 +39,66 @@ QueueKind parse_kind(int kind) {
     return static_cast<QueueKind>(kind);
 }
 
+void put_many(ObjectQueue& q, ::py::iterable items, ::py::handle block, ::py::handle timeout) {
+    LocalWakeups wakeups;
+    bool blocking = PyObject_IsTrue(block.ptr()) == 1;
+    detail::Clock::time_point deadline;
+    if (!parse_timeout(timeout.ptr(), blocking, deadline)) throw ::py::error_already_set();
+    std::size_t put = 0;
+    for (::py::handle item : items) {
+        Status s = q.put(item.ptr(), blocking, deadline);
+        if (s == Status::interrupted) throw ::py::error_already_set();
+        if (s != Status::ok) {
+            PyErr_Format(s == Status::closed ? g_errors.shutdown : g_errors.full,
+                         "put_many: %s (%zu items were put)",
+                         s == Status::closed ? "the queue is shut down" : "the queue is full", put);
+            throw ::py::error_already_set();
+        }
+        ++put;
+    }
+}
+
+::py::list get_many(ObjectQueue& q, ::py::handle max_items, ::py::handle block, ::py::handle timeout) {
+    LocalWakeups wakeups;
+    std::size_t max = parse_max_items(max_items);
+    bool blocking = PyObject_IsTrue(block.ptr()) == 1;
+    detail::Clock::time_point deadline;
+    if (!parse_timeout(timeout.ptr(), blocking, deadline)) throw ::py::error_already_set();
+    ::py::list out;
+    PyObject* item = nullptr;
+    Status s = q.get(&item, blocking, deadline);
+    while (s == Status::ok) {
+        ListSink{out}.push_back(item);
+        if (static_cast<std::size_t>(PyList_GET_SIZE(out.ptr())) == max) break;
+        s = q.get(&item, false, deadline);
+    }
+    if (PyList_GET_SIZE(out.ptr()) == 0) {
+        raise_for(s, g_errors.empty);
+        throw ::py::error_already_set();
+    }
+    return out;
+}
+
+// put_many / get_many, on every queue class.
+template <class Class>
+void add_batch_methods(Class& cls) {
+    using Queue = typename Class::type;
+    cls.def("put_many", [](Queue& q, ::py::iterable items, ::py::handle block, ::py::handle timeout) {
+                return put_many(q, items, block, timeout);
+            }, ::py::arg("items"), ::py::arg("block") = true, ::py::arg("timeout") = ::py::none(),
+            "Put every item of `items`, in order, each as put(item, block, timeout)\n"
+            "would; the timeout bounds the whole batch. Full or ShutDown say how\n"
+            "many items were put before.");
+    cls.def("get_many", [](Queue& q, ::py::handle max_items, ::py::handle block, ::py::handle timeout) {
+                return get_many(q, max_items, block, timeout);
+            }, ::py::arg("max_items"), ::py::arg("block") = true,
+            ::py::arg("timeout") = ::py::none(),
+            "Remove and return 1 to max_items items, in order: wait (as get(block,\n"
+            "timeout) would) for the first, then take whatever else is ready at once.\n"
+            "Raises Empty when there is nothing (non-blocking or after the timeout),\n"
+            "ShutDown once the queue is shut down and drained.");
+}
+
 }  // namespace
 
 void register_queue(::py::module_& m) {
@@ -89,63 +149,13 @@ void register_queue(::py::module_& m) {
             "and then raise ShutDown; every blocked caller wakes. With\n"
             "immediate=True the items left are dropped at once, each counted\n"
             "as done (which may release join()), and gets raise ShutDown.");
-    queue
-        .def(
-            "put_many",
-            [](ObjectQueue& q, ::py::iterable items, ::py::handle block, ::py::handle timeout) {
-                LocalWakeups wakeups;
-                bool blocking = PyObject_IsTrue(block.ptr()) == 1;
-                detail::Clock::time_point deadline;
-                if (!parse_timeout(timeout.ptr(), blocking, deadline)) throw ::py::error_already_set();
-                std::size_t put = 0;
-                for (::py::handle item : items) {
-                    Status s = q.put(item.ptr(), blocking, deadline);
-                    if (s == Status::interrupted) throw ::py::error_already_set();
-                    if (s != Status::ok) {
-                        PyErr_Format(s == Status::closed ? g_errors.shutdown : g_errors.full,
-                                     "put_many: %s (%zu items were put)",
-                                     s == Status::closed ? "the queue is shut down" : "the queue is full", put);
-                        throw ::py::error_already_set();
-                    }
-                    ++put;
-                }
-            },
-            ::py::arg("items"), ::py::arg("block") = true, ::py::arg("timeout") = ::py::none(),
-            "Put every item of `items`, in order, each as put(item, block, timeout)\n"
-            "would; the timeout bounds the whole batch. Full or ShutDown say how\n"
-            "many items were put before.")
-        .def(
-            "get_many",
-            [](ObjectQueue& q, ::py::handle max_items, ::py::handle block, ::py::handle timeout) {
-                LocalWakeups wakeups;
-                std::size_t max = parse_max_items(max_items);
-                bool blocking = PyObject_IsTrue(block.ptr()) == 1;
-                detail::Clock::time_point deadline;
-                if (!parse_timeout(timeout.ptr(), blocking, deadline)) throw ::py::error_already_set();
-                ::py::list out;
-                PyObject* item = nullptr;
-                Status s = q.get(&item, blocking, deadline);
-                while (s == Status::ok) {
-                    ListSink{out}.push_back(item);
-                    if (static_cast<std::size_t>(PyList_GET_SIZE(out.ptr())) == max) break;
-                    s = q.get(&item, false, deadline);
-                }
-                if (PyList_GET_SIZE(out.ptr()) == 0) {
-                    raise_for(s, g_errors.empty);
-                    throw ::py::error_already_set();
-                }
-                return out;
-            },
-            ::py::arg("max_items"), ::py::arg("block") = true, ::py::arg("timeout") = ::py::none(),
-            "Remove and return 1 to max_items items, in order: wait (as get(block,\n"
-            "timeout) would) for the first, then take whatever else is ready at once.\n"
-            "Raises Empty when there is nothing (non-blocking or after the timeout),\n"
-            "ShutDown once the queue is shut down and drained.");
+    add_batch_methods(queue);
     add_queue_fast_methods(queue);
 
     ::py::class_<SimpleObjectQueue> simple(
         m, "_SimpleQueueCore", "Native unbounded FIFO queue (base of fastchan.SimpleQueue).");
     simple.def(::py::init<>());
+    add_batch_methods(simple);
     add_simple_queue_fast_methods(simple);
 }
 

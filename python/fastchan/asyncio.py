@@ -124,10 +124,7 @@ class Queue(QueueBase):
     async def get_many(self, max_items):
         """Wait for an item, then take whatever else is ready at once: a list
         of 1 to max_items items, in order."""
-        if isinstance(max_items, bool) or not isinstance(max_items, int):
-            raise TypeError(f"max_items must be an int, not {type(max_items).__name__} {max_items!r}")
-        if max_items < 1:
-            raise ValueError(f"max_items must be >= 1, not {max_items!r}")
+        max_items = _core._max_items(max_items)
         items = [await self.get()]
         if max_items > 1:
             try:

@@ -13,6 +13,7 @@ stream: sends raise ChannelClosed at once, receivers drain what is buffered
 and then raise it, and ``for item in ch`` stops there, like Go's ``range``.
 """
 
+import asyncio
 import math
 import operator
 
@@ -72,6 +73,32 @@ class Channel(_core._ChannelCore):
         if value is CLOSED:
             raise ChannelClosed("recv on a closed channel")
         return value
+
+    async def aput_many(self, items, timeout=None):
+        """put_many() for an asyncio task: asend() each item in order; the
+        timeout bounds the whole batch. ChannelClosed or TimeoutError say
+        how many items were sent before."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        sent = 0
+        try:
+            for item in items:
+                await self.asend(item, None if deadline is None else max(0.0, deadline - loop.time()))
+                sent += 1
+        except (ChannelClosed, TimeoutError) as error:
+            raise type(error)(f"aput_many: {error} ({sent} items were sent)") from None
+
+    async def aget_many(self, max_items, timeout=None):
+        """get_many() for an asyncio task: waits for one item, then takes
+        whatever else is ready at once (1 to max_items items, in order)."""
+        max_items = _core._max_items(max_items)
+        items = [await self.arecv(timeout)]
+        if max_items > 1:
+            try:
+                items += self.get_many(max_items - 1, timeout=0)
+            except (TimeoutError, ChannelClosed):
+                pass
+        return items
 
     def __aiter__(self):
         return self

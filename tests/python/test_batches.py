@@ -183,3 +183,41 @@ def test_exactly_once_on_a_queue_with_batches(maxsize):
             return None
 
     _share(q, lambda items: q.put_many(items, timeout=TIMEOUT), get_many, q.shutdown)
+
+
+def test_simple_queue_batches():
+    q = fastchan.SimpleQueue()
+    q.put_many(range(5))
+    assert q.get_many(3) == [0, 1, 2]
+    assert q.get_many(9) == [3, 4]
+    with pytest.raises(fastchan.Empty):
+        q.get_many(1, timeout=0.01)
+    with pytest.raises(ValueError, match="max_items"):
+        q.get_many(0)
+
+
+def test_channel_awaitable_batches(capacity):
+    async def main():
+        ch = fastchan.Channel(capacity)
+        producer = asyncio.create_task(ch.aput_many(range(50)))
+        got = []
+        while len(got) < 50:
+            batch = await ch.aget_many(6)
+            assert 1 <= len(batch) <= 6
+            got += batch
+        await producer
+        assert got == list(range(50))
+        with pytest.raises(TypeError, match="max_items"):
+            await ch.aget_many("6")
+        with pytest.raises(TimeoutError):
+            await ch.aget_many(2, timeout=0.01)
+        if capacity not in (0, None):  # (a rendezvous has no receiver here; unbounded never waits)
+            with pytest.raises(TimeoutError, match=r"\d+ items were sent"):
+                await ch.aput_many(range(100), timeout=0.02)
+            while len(ch):
+                ch.try_recv()
+        ch.close()
+        with pytest.raises(fastchan.ChannelClosed, match="0 items were sent"):
+            await ch.aput_many([1])
+
+    asyncio.run(asyncio.wait_for(main(), TIMEOUT))
