@@ -76,6 +76,18 @@ public:
         return pybind11::make_tuple(r.index, pybind11::handle(g_closed_marker));
     }
 
+    // A case that fired but whose result nobody will take (its task is
+    // gone): a sent item belongs to the receiver now; a received one is let go.
+    void drop(SelectResult r) {
+        if (r.status != Status::ok) return;
+        if (sending_[r.index]) {
+            sent_ = r.index;
+        } else if (outs_[r.index]) {
+            Py_DECREF(*outs_[r.index]);
+            outs_[r.index].reset();
+        }
+    }
+
     pybind11::object fired_or_none(std::optional<SelectResult> r) {
         if (!r) return pybind11::none();
         return fired(*r);
@@ -99,7 +111,9 @@ public:
     AsyncSelect(ObjectChannel& channel, PyObject* item) : cases_(channel, item) {}
     ~AsyncSelect() {
         LocalWakeups wakeups;
-        cases_.select.cancel();  // a task that vanished mid-wait passes its wake-up on
+        // A task that vanished mid-wait passes its wake-up on; an exchange it
+        // completed anyway is lost with it.
+        if (std::optional<SelectResult> r = cases_.select.cancel()) cases_.drop(*r);
         drop_carrier();
     }
     AsyncSelect(const AsyncSelect&) = delete;

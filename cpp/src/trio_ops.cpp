@@ -18,6 +18,10 @@
 // the op then forwards send/throw/close to it, like `yield from`.
 #include <Python.h>
 
+#include <new>
+#include <optional>
+#include <utility>
+
 #include <pybind11/pybind11.h>
 
 #include "async_select.hpp"
@@ -54,14 +58,17 @@ struct Names {
     PyObject* runner;
     PyObject* main_task;
     PyObject* ki_pending;
+    PyObject* cancel_points;
 };
 Names g_names;
+PyObject* g_one;
 
 PyObject* attr(PyObject* obj, PyObject* name) { return obj ? PyObject_GetAttr(obj, name) : nullptr; }
 
 enum class Step : int {
     start,       // not driven yet
     checkpoint,  // done; yielded CancelShieldedCheckpoint, the result follows
+    parking,     // registering: a wake-up now is only noted (woken_early)
     waiting,     // parked in WaitTaskRescheduled
     delegated,   // forwarding to `delegate`
     done,
@@ -83,6 +90,7 @@ struct TrioOp {
     PyObject* weakrefs;
     Step step;
     bool rescheduled;       // the parked task was given its one reschedule
+    bool woken_early;       // resolve_woken ran while parking
 };
 
 PyTypeObject TrioOpType = {PyVarObject_HEAD_INIT(nullptr, 0)};
@@ -165,7 +173,13 @@ PyMethodDef kAbort = {"abort", op_abort, METH_O, "trio's abort_fn for this op's 
 // The operation would wait: register on the channel and park the task.
 // nullopt: a peer showed up meanwhile; try the operation again.
 std::optional<PySendResult> park(TrioOp* op, PyObject** result) {
-    if (op->wait == nullptr) op->wait = new AsyncSelect(*op->channel, op->item);
+    if (op->wait == nullptr) {
+        op->wait = new (std::nothrow) AsyncSelect(*op->channel, op->item);
+        if (op->wait == nullptr) {
+            PyErr_NoMemory();
+            return fail(result);
+        }
+    }
     if (op->task == nullptr) op->task = PyObject_CallNoArgs(g_trio.current_task);
     if (op->task == nullptr) return fail(result);
     op->run = PyObject_CallNoArgs(g_trio.run_context);
@@ -185,6 +199,8 @@ std::optional<PySendResult> park(TrioOp* op, PyObject** result) {
         PyErr_SetString(PyExc_TypeError, "_trio_setup: run_context() must return a LoopWaker first");
         return fail(result);
     }
+    op->step = Step::parking;
+    op->woken_early = false;
     bool parked = false;
     try {
         parked = op->wait->enlist(*waker, waker_obj, reinterpret_cast<PyObject*>(op), resolve_woken);
@@ -192,7 +208,40 @@ std::optional<PySendResult> park(TrioOp* op, PyObject** result) {
         e.restore();
         return fail(result);
     }
-    if (!parked) {  // a peer showed up meanwhile
+    if (parked) {
+        PyObject* abort = PyCFunction_New(&kAbort, reinterpret_cast<PyObject*>(op));
+        *result = abort ? PyObject_CallOneArg(g_trio.wait_message, abort) : nullptr;
+        Py_XDECREF(abort);
+        if (*result == nullptr || PySet_Add(op->waits, reinterpret_cast<PyObject*>(op)) < 0) {
+            Py_CLEAR(*result);
+            PyObject *type, *value, *traceback;
+            PyErr_Fetch(&type, &value, &traceback);
+            give_up(op);  // (out of memory: an exchange that happened anyway is lost)
+            leave(op);
+            PyErr_Restore(type, value, traceback);
+            return fail(result);
+        }
+        // close() may have run since start() looked (another thread, or an
+        // interrupt that found this op woken but not yet resumed).
+        PyObject* flag = PyObject_GetAttr(op->handle, g_names.closed);
+        int handle_closed = flag ? PyObject_IsTrue(flag) : -1;
+        Py_XDECREF(flag);
+        if (handle_closed != 0) {
+            Py_CLEAR(*result);
+            bool nothing = give_up(op);
+            leave(op);
+            if (!nothing) return checkpoint(op, result);
+            if (handle_closed < 0) return fail(result);
+            return delegate_slow(op, result);
+        }
+        if (!op->woken_early) {
+            op->rescheduled = false;
+            op->step = Step::waiting;
+            return PYGEN_NEXT;
+        }
+        Py_CLEAR(*result);  // woken before it could park: finish now
+    }
+    {
         pybind11::object fired;
         bool closed;
         if (!select_step(op, [](AsyncSelect& w) { return w.finish(); }, &fired, &closed)) return fail(result);
@@ -205,18 +254,6 @@ std::optional<PySendResult> park(TrioOp* op, PyObject** result) {
         }
         return std::nullopt;  // its item went elsewhere
     }
-    PyObject* abort = PyCFunction_New(&kAbort, reinterpret_cast<PyObject*>(op));
-    *result = abort ? PyObject_CallOneArg(g_trio.wait_message, abort) : nullptr;
-    Py_XDECREF(abort);
-    if (*result == nullptr || PySet_Add(op->waits, reinterpret_cast<PyObject*>(op)) < 0) {
-        Py_CLEAR(*result);
-        give_up(op);  // (out of memory: an exchange that happened anyway is lost)
-        leave(op);
-        return fail(result);
-    }
-    op->rescheduled = false;
-    op->step = Step::waiting;
-    return PYGEN_NEXT;
 }
 
 // The operation, at once if it can be done, else parked.
@@ -258,8 +295,16 @@ int cancel_pending(PyObject* task) {
         return -1;
     }
     if (cancelled.p == Py_True) return 1;
-    if (cancelled.p != Py_False) return -1;
-    return task == main_task.p && PyObject_IsTrue(ki_pending.p) ? 1 : 0;
+    if (cancelled.p != Py_False || (ki_pending.p != Py_True && ki_pending.p != Py_False)) return -1;
+    if (task == main_task.p && ki_pending.p == Py_True) return 1;
+    // Counted as checkpoint_if_cancelled counts it (trio.testing.assert_checkpoints reads it).
+    Ref points{attr(task, g_names.cancel_points)};
+    Ref more{points.p ? PyNumber_Add(points.p, g_one) : nullptr};
+    if (!more.p || PyObject_SetAttr(task, g_names.cancel_points, more.p) < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    return 0;
 }
 
 bool g_read_cancel_status = true;  // false once cancel_pending() said -1
@@ -339,6 +384,7 @@ PySendResult op_send(PyObject* self, PyObject* arg, PyObject** result) {
 // Gives up a parked wait. True if nothing was exchanged; otherwise the
 // exchange's result is kept for the wake-up that is on its way.
 bool give_up(TrioOp* op) {
+    if (op->result != nullptr) return false;  // an earlier give_up found the exchange done
     pybind11::object fired;
     bool closed;
     if (!select_step(op, [](AsyncSelect& w) { return w.cancel(); }, &fired, &closed)) {
@@ -353,6 +399,10 @@ bool give_up(TrioOp* op) {
 // The AsyncWaiter's resolve: on the run's thread, with the GIL.
 bool resolve_woken(PyObject* target) {
     auto* op = reinterpret_cast<TrioOp*>(target);
+    if (op->step == Step::parking) {
+        op->woken_early = true;
+        return true;
+    }
     if (op->step != Step::waiting || op->rescheduled) return true;  // it gave up meanwhile
     op->rescheduled = true;
     PyObject* r = PyObject_CallFunctionObjArgs(g_trio.reschedule, op->task, g_trio.woken, nullptr);
@@ -363,10 +413,13 @@ bool resolve_woken(PyObject* target) {
 // abort_fn for WaitTaskRescheduled: trio is cancelling the parked task.
 PyObject* op_abort(PyObject* self, PyObject*) {
     auto* op = reinterpret_cast<TrioOp*>(self);
-    if (op->step == Step::waiting && !op->rescheduled && give_up(op)) {
-        op->rescheduled = true;  // trio reschedules it with Cancelled
-        return Py_NewRef(g_trio.abort_succeeded);
-    }
+    if (op->step != Step::waiting || op->rescheduled) return Py_NewRef(g_trio.abort_failed);
+    op->rescheduled = true;  // before give_up: its LocalWakeups may run resolve_woken
+    if (give_up(op)) return Py_NewRef(g_trio.abort_succeeded);  // trio reschedules it with Cancelled
+    // The exchange happened: the task takes its result now.
+    PyObject* r = PyObject_CallFunctionObjArgs(g_trio.reschedule, op->task, g_trio.woken, nullptr);
+    if (r == nullptr) return nullptr;
+    Py_DECREF(r);
     return Py_NewRef(g_trio.abort_failed);
 }
 
@@ -374,9 +427,9 @@ PyObject* op_abort(PyObject* self, PyObject*) {
 // thread), unless the exchange already happened.
 PyObject* op_interrupt_now(PyObject* self, PyObject* error) {
     auto* op = reinterpret_cast<TrioOp*>(self);
-    if (op->step != Step::waiting || op->rescheduled || !give_up(op)) Py_RETURN_NONE;
-    op->rescheduled = true;
-    PyObject* outcome = PyObject_CallOneArg(g_trio.error_outcome, error);
+    if (op->step != Step::waiting || op->rescheduled) Py_RETURN_NONE;
+    op->rescheduled = true;  // before give_up: its LocalWakeups may run resolve_woken
+    PyObject* outcome = give_up(op) ? PyObject_CallOneArg(g_trio.error_outcome, error) : Py_NewRef(g_trio.woken);
     if (outcome == nullptr) return nullptr;
     PyObject* r = PyObject_CallFunctionObjArgs(g_trio.reschedule, op->task, outcome, nullptr);
     Py_DECREF(outcome);
@@ -570,6 +623,7 @@ PyObject* trio_op(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     op->wait = nullptr;
     op->step = Step::start;
     op->rescheduled = false;
+    op->woken_early = false;
     PyObject_GC_Track(op);
     return reinterpret_cast<PyObject*>(op);
 }
@@ -599,7 +653,9 @@ void register_trio(pybind11::module_& m) {
     if (PyType_Ready(&TrioOpType) < 0) throw pybind11::error_already_set();
     g_names = Names{PyUnicode_InternFromString("_closed"), PyUnicode_InternFromString("_cancel_status"),
                     PyUnicode_InternFromString("effectively_cancelled"), PyUnicode_InternFromString("_runner"),
-                    PyUnicode_InternFromString("main_task"), PyUnicode_InternFromString("ki_pending")};
+                    PyUnicode_InternFromString("main_task"), PyUnicode_InternFromString("ki_pending"),
+                    PyUnicode_InternFromString("_cancel_points")};
+    g_one = PyLong_FromLong(1);
 
     PyObject* fn = PyCFunction_NewEx(&kTrioOp, nullptr, m.attr("__name__").ptr());
     if (fn == nullptr || PyObject_SetAttrString(m.ptr(), "_trio_op", fn) < 0) throw pybind11::error_already_set();

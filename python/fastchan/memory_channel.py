@@ -196,9 +196,9 @@ class _TrioWakeup:
 
 
 class _TrioWait:
-    """A trio task waiting on a call; interrupt() ends the wait with an
-    error, unless the exchange already happened (then the wake-up on its
-    way reschedules the task with it)."""
+    """A trio task waiting on a call. abort() (a cancellation) and
+    interrupt() (a close of its handle) end the wait, unless the exchange
+    already happened: then the task is rescheduled to take its result."""
 
     __slots__ = ("call", "handle", "wakeup", "token", "completed")
 
@@ -215,12 +215,18 @@ class _TrioWait:
         return _trio.lowlevel.Abort.FAILED
 
     def _give_up(self):
+        """True if the wait ended with nothing exchanged (the caller
+        reschedules the task); else the task was, or is now, rescheduled."""
+        wakeup = self.wakeup
+        if wakeup.dead:  # woken already, or given up before
+            return False
+        wakeup.dead = True  # first: cancel() may resolve this very wake-up
         fired = self.call.cancel()
         if fired is None:
-            self.wakeup.dead = True
             return True
-        # The exchange happened: it cannot be undone; the task gets its result.
+        # The exchange happened: it cannot be undone; the task takes its result.
         self.completed.append(fired)
+        _trio.lowlevel.reschedule(wakeup.task)
         return False
 
     def interrupt(self, error):
@@ -228,7 +234,7 @@ class _TrioWait:
         self.token.run_sync_soon(self._interrupt, error)
 
     def _interrupt(self, error):
-        if not self.wakeup.dead and self._give_up():
+        if self._give_up():
             _trio.lowlevel.reschedule(self.wakeup.task, _outcome.Error(error))
 
 
@@ -240,6 +246,13 @@ async def _wait_trio(call, handle, waits):
         if call.enlist(waker, wakeup):
             wait = _TrioWait(call, handle, wakeup)
             waits.add(wait)
+            if handle._closed:  # closed since the caller looked (from another thread)
+                waits.discard(wait)
+                wakeup.dead = True
+                fired = call.cancel()
+                if fired is not None:
+                    return fired
+                raise ClosedResourceError("this channel object was closed")
             try:
                 await _trio.lowlevel.wait_task_rescheduled(wait.abort)
             finally:

@@ -389,3 +389,100 @@ def test_statistics_count_blocked_receivers_and_senders():
         assert s.statistics().tasks_waiting_send == 0
 
     run_trio(main)
+
+
+def test_cancelling_a_woken_receiver_passes_the_item_on_without_a_double_reschedule():
+    # A is woken by another thread's send (its wake-up still in the run's
+    # inbox) and then cancelled: the cancellation passes the item to B, and
+    # A's task must be rescheduled exactly once (trio raises
+    # TrioInternalError otherwise).
+    async def main():
+        s, r = fastchan.open_memory_channel(1)
+        scopes, got = {}, []
+
+        async def receiver(name):
+            with trio.CancelScope() as scope:
+                scopes[name] = scope
+                got.append((name, await r.receive()))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(receiver, "A")
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(receiver, "B")
+            await trio.testing.wait_all_tasks_blocked()
+            sender = threading.Thread(target=s._channel.send, args=("X",))
+            sender.start()
+            sender.join()
+            scopes["A"].cancel()
+            await trio.sleep(0.05)
+            scopes["B"].cancel()
+        assert [item for _, item in got] == ["X"]
+
+    for _ in range(5):
+        run_trio(main)
+
+
+@pytest.mark.parametrize("repeat", range(20))
+def test_an_item_handed_over_survives_a_cancel_and_a_close_of_the_handle(repeat):
+    # Rendezvous: another thread hands "X" to a parked receive; then the
+    # receive is cancelled and its handle closed. Whichever wins, the item
+    # must come out of the receive.
+    async def main():
+        s, r = fastchan.open_memory_channel(0)
+        handle = r.clone()
+        got, scope_box = [], []
+
+        async def receiver():
+            with trio.CancelScope() as scope:
+                scope_box.append(scope)
+                try:
+                    got.append(await handle.receive())
+                except trio.ClosedResourceError:
+                    pass
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(receiver)
+            await trio.testing.wait_all_tasks_blocked()
+            sender = threading.Thread(target=s._channel.send, args=("X",))
+            sender.start()
+            sender.join()  # handed over: the receive's wake-up is on its way
+            scope_box[0].cancel()
+            handle.close()
+        assert got == ["X"]
+
+    run_trio(main)
+
+
+def test_closing_a_handle_reaches_a_receiver_that_was_woken_but_lost_its_item():
+    async def main():
+        s, r = fastchan.open_memory_channel(1)
+        handle = r.clone()
+        outcome = []
+
+        async def receiver():
+            try:
+                outcome.append(await handle.receive())
+            except trio.ClosedResourceError:
+                outcome.append("closed")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(receiver)
+            await trio.testing.wait_all_tasks_blocked()
+            s.send_nowait("X")  # wakes the receiver...
+            assert r.receive_nowait() == "X"  # ...but another handle takes the item
+            handle.close()
+        assert outcome == ["closed"]
+
+    for _ in range(10):
+        run_trio(main)
+
+
+def test_operations_count_as_checkpoints_for_trio_testing():
+    async def main():
+        s, r = fastchan.open_memory_channel(1)
+        with trio.testing.assert_checkpoints():
+            await s.send(1)
+        with trio.testing.assert_checkpoints():
+            assert await r.receive() == 1
+
+    run_trio(main)
