@@ -17,12 +17,8 @@ inline std::size_t parse_max_items(pybind11::handle obj) {
                      obj.ptr());
         throw pybind11::error_already_set();
     }
-    Py_ssize_t n = PyNumber_AsSsize_t(obj.ptr(), PyExc_OverflowError);
-    if (n == -1 && PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) throw pybind11::error_already_set();
-        PyErr_Clear();
-        n = PY_SSIZE_T_MAX;  // "as many as there are"
-    }
+    Py_ssize_t n = PyNumber_AsSsize_t(obj.ptr(), nullptr);  // clamped on overflow, keeping the sign
+    if (n == -1 && PyErr_Occurred()) throw pybind11::error_already_set();
     if (n < 1) {
         PyErr_Format(PyExc_ValueError, "max_items must be >= 1, not %R", obj.ptr());
         throw pybind11::error_already_set();

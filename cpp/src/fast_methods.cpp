@@ -53,6 +53,15 @@ bool parse_timeout(PyObject* obj, bool block, Clock::time_point& deadline) {
     return true;
 }
 
+// block: any object, by truth value (default True).
+bool parse_block(PyObject* obj, bool& block) {
+    if (obj == nullptr) return block = true, true;
+    int truth = PyObject_IsTrue(obj);
+    if (truth < 0) return false;
+    block = truth != 0;
+    return true;
+}
+
 namespace {
 
 
@@ -89,15 +98,6 @@ bool bind_args(const char* fname, const char* const (&names)[N], std::size_t req
             return false;
         }
     }
-    return true;
-}
-
-// block: any object, by truth value (default True).
-bool parse_block(PyObject* obj, bool& block) {
-    if (obj == nullptr) return block = true, true;
-    int truth = PyObject_IsTrue(obj);
-    if (truth < 0) return false;
-    block = truth != 0;
     return true;
 }
 

@@ -15,6 +15,10 @@ class ObjectQueue;
 // stdlib. False with TypeError/ValueError (naming the value) if invalid.
 bool parse_timeout(PyObject* obj, bool block, detail::Clock::time_point& deadline);
 
+// block: any object, by truth value (true when obj is nullptr). False with
+// the truth test's error set.
+bool parse_block(PyObject* obj, bool& block);
+
 // The native queue behind a queue object (fastchan.Queue, fastchan.asyncio.Queue,
 // SimpleQueue...); nullptr with TypeError set if its __init__ never ran.
 ObjectQueue* native(PyObject* self);

@@ -41,9 +41,11 @@ QueueKind parse_kind(int kind) {
 
 void put_many(ObjectQueue& q, ::py::iterable items, ::py::handle block, ::py::handle timeout) {
     LocalWakeups wakeups;
-    bool blocking = PyObject_IsTrue(block.ptr()) == 1;
+    bool blocking;
     detail::Clock::time_point deadline;
-    if (!parse_timeout(timeout.ptr(), blocking, deadline)) throw ::py::error_already_set();
+    if (!parse_block(block.ptr(), blocking) || !parse_timeout(timeout.ptr(), blocking, deadline)) {
+        throw ::py::error_already_set();
+    }
     std::size_t put = 0;
     for (::py::handle item : items) {
         Status s = q.put(item.ptr(), blocking, deadline);
@@ -61,9 +63,11 @@ void put_many(ObjectQueue& q, ::py::iterable items, ::py::handle block, ::py::ha
 ::py::list get_many(ObjectQueue& q, ::py::handle max_items, ::py::handle block, ::py::handle timeout) {
     LocalWakeups wakeups;
     std::size_t max = parse_max_items(max_items);
-    bool blocking = PyObject_IsTrue(block.ptr()) == 1;
+    bool blocking;
     detail::Clock::time_point deadline;
-    if (!parse_timeout(timeout.ptr(), blocking, deadline)) throw ::py::error_already_set();
+    if (!parse_block(block.ptr(), blocking) || !parse_timeout(timeout.ptr(), blocking, deadline)) {
+        throw ::py::error_already_set();
+    }
     ::py::list out;
     PyObject* item = nullptr;
     Status s = q.get(&item, blocking, deadline);
@@ -76,6 +80,9 @@ void put_many(ObjectQueue& q, ::py::iterable items, ::py::handle block, ::py::ha
         raise_for(s, g_errors.empty);
         throw ::py::error_already_set();
     }
+    // Items in hand end the batch: an error after them (a PriorityQueue
+    // comparison) is raised by the next call instead of losing them.
+    if (s == Status::interrupted) PyErr_Clear();
     return out;
 }
 

@@ -129,7 +129,7 @@ class Queue(QueueBase):
         if max_items > 1:
             try:
                 items += _core._QueueCore.get_many(self, max_items - 1, False)
-            except QueueEmpty:
+            except Exception:  # Empty, ShutDown, a comparison: the next call sees it
                 pass
         return items
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <numeric>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -94,6 +95,19 @@ TEST_P(Batches, ExactlyOnceWithBatchingProducersAndConsumers) {
     for (std::size_t t = kProducers; t < threads.size(); ++t) threads[t].join();
     EXPECT_EQ(received.load(), kProducers * per_producer);
     for (auto& s : seen) ASSERT_EQ(s.load(), 1);
+}
+
+TEST(BatchRanges, SendManyCopiesConstRangesAndMovesFromMoveIterators) {
+    auto ch = make_channel<std::string>(8);
+    const std::vector<std::string> kept{"a", "b"};
+    EXPECT_EQ(ch->send_many(kept.begin(), kept.end(), Clock::now() + 1s).first, 2u);
+    EXPECT_EQ(kept, (std::vector<std::string>{"a", "b"}));
+    std::vector<std::string> moved{"c"};
+    EXPECT_EQ(ch->send_many(std::make_move_iterator(moved.begin()), std::make_move_iterator(moved.end()),
+                            Clock::now() + 1s).first, 1u);
+    std::vector<std::string> got;
+    while (got.size() < 3) ASSERT_EQ(ch->recv_many(got, 8, Clock::now() + 1s), Status::ok);
+    EXPECT_EQ(got, (std::vector<std::string>{"a", "b", "c"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavors, Batches, ::testing::Values(0, 1, 4, kUnbounded),

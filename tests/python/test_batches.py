@@ -221,3 +221,72 @@ def test_channel_awaitable_batches(capacity):
             await ch.aput_many([1])
 
     asyncio.run(asyncio.wait_for(main(), TIMEOUT))
+
+
+def test_a_block_flag_whose_truth_test_fails_puts_nothing():
+    class Bad:
+        def __bool__(self):
+            raise ZeroDivisionError
+
+    q = fastchan.Queue()
+    with pytest.raises(ZeroDivisionError):
+        q.put_many([1], block=Bad())
+    with pytest.raises(ZeroDivisionError):
+        q.get_many(1, block=Bad())
+    assert q.qsize() == 0 and q.unfinished_tasks == 0
+
+
+def test_huge_max_items_take_everything_and_huge_negative_ones_are_refused():
+    q = fastchan.Queue()
+    q.put_many([1, 2])
+    with pytest.raises(ValueError, match="max_items"):
+        q.get_many(-10**30)
+    assert q.get_many(10**30) == [1, 2]
+
+
+@pytest.mark.parametrize("allowed", range(0, 12, 3))
+def test_a_priority_comparison_error_mid_batch_loses_no_item(allowed):
+    class Touchy:
+        comparisons_left = None  # None: unlimited
+
+        def __init__(self, n):
+            self.n = n
+
+        def __lt__(self, other):
+            if Touchy.comparisons_left is not None:
+                if Touchy.comparisons_left == 0:
+                    raise ArithmeticError("no comparing now")
+                Touchy.comparisons_left -= 1
+            return self.n < other.n
+
+    q = fastchan.PriorityQueue()
+    q.put_many([Touchy(n) for n in range(6)])
+    Touchy.comparisons_left = allowed
+    try:
+        taken = q.get_many(6)  # the error ends the batch; items already taken come back
+    except ArithmeticError:
+        taken = []  # it struck before the first item
+    Touchy.comparisons_left = None
+    rest = []
+    while q.qsize():
+        rest.append(q.get())
+    assert sorted(t.n for t in taken + rest) == list(range(6))
+
+
+def test_asyncio_get_many_keeps_its_item_when_the_queue_shuts_down_behind_it():
+    async def main():
+        q = fastchan.asyncio.Queue()
+        await q.put_many("abc")
+        q.shutdown()
+        got = []
+        while True:
+            try:
+                got += await q.get_many(2)
+            except fastchan.asyncio.QueueShutDown:
+                break
+        for _ in got:
+            q.task_done()
+        await asyncio.wait_for(q.join(), TIMEOUT)
+        return got
+
+    assert asyncio.run(main()) == ["a", "b", "c"]

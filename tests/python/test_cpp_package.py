@@ -32,6 +32,19 @@ def tool(module_name, attribute, program):
     return found
 
 
+def installed_cmake_dir():
+    """The installed package's CMake dir. A source tree used in place
+    (PYTHONPATH=python) has none: those tests skip there, except under
+    tests/run_all.sh, which installs fastchan and sets
+    FASTCHAN_REQUIRE_INSTALLED so that they must run."""
+    try:
+        return fastchan.get_cmake_dir()
+    except FileNotFoundError as error:
+        if os.environ.get("FASTCHAN_REQUIRE_INSTALLED"):
+            raise
+        pytest.skip(f"fastchan is not installed here ({error})")
+
+
 def build_and_run(tmp_path, *cmake_args):
     build = tmp_path / "build"
     cmake, ninja = tool("cmake", "CMAKE_BIN_DIR", "cmake"), tool("ninja", "BIN_DIR", "ninja")
@@ -49,6 +62,8 @@ def test_get_include_holds_the_headers():
 
 
 def test_the_command_line_prints_the_same_places():
+    installed_cmake_dir()
+
     def ask(flag):
         return subprocess.run([sys.executable, "-m", "fastchan", flag], check=True,
                               capture_output=True, text=True).stdout.strip()
@@ -58,7 +73,7 @@ def test_the_command_line_prints_the_same_places():
 
 
 def test_an_out_of_tree_project_builds_against_the_installed_package(tmp_path):
-    cmake_dir = fastchan.get_cmake_dir()  # the wheel's own, not the source tree's
+    cmake_dir = installed_cmake_dir()  # the wheel's own, not the source tree's
     assert os.path.isfile(os.path.join(cmake_dir, "fastchanConfig.cmake"))
     assert build_and_run(tmp_path, f"-Dfastchan_DIR={cmake_dir}") == EXPECTED
 

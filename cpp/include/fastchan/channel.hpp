@@ -15,6 +15,7 @@
 #include <limits>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "buffered.hpp"
@@ -104,9 +105,11 @@ public:
         });
     }
 
-    // Sends the values of [first, last) in order, each as send_until would
-    // (moved from only once sent). Returns how many were sent, and ok, or
-    // the status that stopped the batch (closed, timeout...).
+    // Sends the values of [first, last) in order, each as send_until would.
+    // A mutable range is moved from, each value only once it is sent; a
+    // const range is copied (and std::make_move_iterator moves each value
+    // as it is tried). Returns how many were sent, and ok, or the status
+    // that stopped the batch (closed, timeout...).
     template <class It, class C, class D, class Policy = ThreadWait>
     std::pair<std::size_t, Status> send_many(It first, It last, std::chrono::time_point<C, D> deadline,
                                              Policy&& policy = {}) {
@@ -114,7 +117,13 @@ public:
         return flavor_.visit([&](auto& f) {
             std::size_t sent = 0;
             for (; first != last; ++first, ++sent) {
-                Status s = f.send_until(*first, at, policy);
+                Status s;
+                if constexpr (std::is_same_v<decltype(*first), T&>) {
+                    s = f.send_until(*first, at, policy);
+                } else {
+                    T value(*first);
+                    s = f.send_until(value, at, policy);
+                }
                 if (s != Status::ok) return std::pair<std::size_t, Status>(sent, s);
             }
             return std::pair<std::size_t, Status>(sent, Status::ok);

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <new>
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
@@ -16,9 +17,20 @@
 
 namespace fastchan::detail {
 
+// Serializes the (once per list per fork) resets in a child that already
+// runs several threads again.
+inline std::mutex& fork_reset_mutex() noexcept {
+    static std::mutex m;
+    return m;
+}
+
 namespace fork_state {
 inline std::atomic<unsigned> generation{0};
-inline void on_child() noexcept { generation.fetch_add(1, std::memory_order_relaxed); }
+inline void on_child() noexcept {
+    generation.fetch_add(1, std::memory_order_relaxed);
+    // A thread of the parent may have held it (resetting a list): start afresh.
+    new (&fork_reset_mutex()) std::mutex();
+}
 }  // namespace fork_state
 
 // The current fork generation; the first call registers the fork hook, so
@@ -29,13 +41,6 @@ inline unsigned fork_generation() noexcept {
     (void)registered;
 #endif
     return fork_state::generation.load(std::memory_order_relaxed);
-}
-
-// Serializes the (once per list per fork) resets in a child that already
-// runs several threads again.
-inline std::mutex& fork_reset_mutex() noexcept {
-    static std::mutex m;
-    return m;
 }
 
 // Remembers the fork generation some state was last used in. check() runs
