@@ -41,44 +41,34 @@ def stdlib_items(n, batch):
     return run(produce, consume, n)
 
 
-def fastchan_queue_batches(n, batch):
-    q = fastchan.Queue(1024)
-    items = list(range(n))
+def batches(make, end, ended):
+    """One producer put_many's batches and then calls end(q); one consumer
+    get_many's until `ended` is raised."""
 
-    def produce():
-        for start in range(0, n, batch):
-            q.put_many(items[start:start + batch])
-        q.shutdown()
+    def contender(n, batch):
+        q = make()
+        items = list(range(n))
 
-    def consume(out):
-        count = 0
-        try:
-            while True:
-                count += len(q.get_many(batch))
-        except fastchan.ShutDown:
-            out.append(count)
+        def produce():
+            for start in range(0, n, batch):
+                q.put_many(items[start:start + batch])
+            end(q)
 
-    return run(produce, consume, n)
+        def consume(out):
+            count = 0
+            try:
+                while True:
+                    count += len(q.get_many(batch))
+            except ended:
+                out.append(count)
+
+        return run(produce, consume, n)
+
+    return contender
 
 
-def fastchan_channel_batches(n, batch):
-    ch = fastchan.Channel(1024)
-    items = list(range(n))
-
-    def produce():
-        for start in range(0, n, batch):
-            ch.put_many(items[start:start + batch])
-        ch.close()
-
-    def consume(out):
-        count = 0
-        try:
-            while True:
-                count += len(ch.get_many(batch))
-        except fastchan.ChannelClosed:
-            out.append(count)
-
-    return run(produce, consume, n)
+fastchan_queue_batches = batches(lambda: fastchan.Queue(1024), fastchan.Queue.shutdown, fastchan.ShutDown)
+fastchan_channel_batches = batches(lambda: fastchan.Channel(1024), fastchan.Channel.close, fastchan.ChannelClosed)
 
 
 def run(produce, consume, n):

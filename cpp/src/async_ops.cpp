@@ -10,6 +10,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include "awaitable.hpp"
 #include "errors.hpp"
 #include "fast_methods.hpp"
 #include "loop_waker.hpp"
@@ -84,65 +85,17 @@ PySendResult op_send(PyObject* self, PyObject* arg, PyObject** result) {
 
 PyObject* op_await(PyObject* self) { return Py_NewRef(self); }
 
-// The iterator protocol for drivers that do not use am_send.
-PyObject* op_iternext(PyObject* self) {
-    PyObject* result;
-    switch (op_send(self, Py_None, &result)) {
-        case PYGEN_NEXT: return result;
-        case PYGEN_RETURN:
-            if (result == Py_None) {
-                PyErr_SetNone(PyExc_StopIteration);
-            } else {
-                PyObject* stop = PyObject_CallOneArg(PyExc_StopIteration, result);
-                if (stop) PyErr_SetObject(PyExc_StopIteration, stop);
-                Py_XDECREF(stop);
-            }
-            Py_DECREF(result);
-            return nullptr;
-        default: return nullptr;
-    }
-}
-
-PyObject* op_send_method(PyObject* self, PyObject* arg) {
-    PyObject* result;
-    PySendResult r = op_send(self, arg, &result);
-    if (r == PYGEN_RETURN) {
-        PyObject* stop = PyObject_CallOneArg(PyExc_StopIteration, result);
-        if (stop) PyErr_SetObject(PyExc_StopIteration, stop);
-        Py_XDECREF(stop);
-        Py_DECREF(result);
-        return nullptr;
-    }
-    return r == PYGEN_NEXT ? result : nullptr;
-}
-
 // throw(): into the slow path if it runs; before the first drive, the
 // operation never happens and the exception propagates.
 PyObject* op_throw(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
     auto* op = reinterpret_cast<QueueOp*>(self);
     if (op->delegate != nullptr && !op->finished) {
-        PyObject* method = PyObject_GetAttrString(op->delegate, "throw");
-        if (method == nullptr) return nullptr;
-        PyObject* result = PyObject_Vectorcall(method, args, nargs, nullptr);
-        Py_DECREF(method);
+        PyObject* result = awaitable::throw_into(op->delegate, args, nargs);
         if (result == nullptr) op->finished = true;
         return result;
     }
     op->finished = true;
-    if (nargs < 1) {
-        PyErr_SetString(PyExc_TypeError, "throw expected at least 1 argument");
-        return nullptr;
-    }
-    PyObject* typ = args[0];
-    PyObject* val = nargs > 1 ? args[1] : Py_None;
-    if (PyExceptionInstance_Check(typ)) {
-        PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(typ)), typ);
-    } else if (PyExceptionClass_Check(typ)) {
-        PyErr_SetObject(typ, val);
-    } else {
-        PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
-    }
-    return nullptr;
+    return awaitable::raise_thrown(args, nargs);
 }
 
 PyObject* op_close(PyObject* self, PyObject*) {
@@ -180,7 +133,7 @@ int op_clear(PyObject* self) {
 PyAsyncMethods op_async = {op_await, nullptr, nullptr, op_send};
 
 PyMethodDef op_methods[] = {
-    {"send", op_send_method, METH_O, nullptr},
+    {"send", awaitable::send<op_send>, METH_O, nullptr},
     {"throw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(op_throw)),
      METH_FASTCALL, nullptr},
     {"close", op_close, METH_NOARGS, nullptr},
@@ -198,7 +151,7 @@ PyTypeObject QueueOpType = [] {
     t.tp_clear = op_clear;
     t.tp_as_async = &op_async;
     t.tp_iter = PyObject_SelfIter;
-    t.tp_iternext = op_iternext;
+    t.tp_iternext = awaitable::iternext<op_send>;
     t.tp_methods = op_methods;
     return t;
 }();

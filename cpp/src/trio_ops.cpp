@@ -25,6 +25,7 @@
 #include <pybind11/pybind11.h>
 
 #include "async_select.hpp"
+#include "awaitable.hpp"
 #include "errors.hpp"
 #include "loop_waker.hpp"
 #include "object_channel.hpp"
@@ -453,36 +454,6 @@ PyObject* op_handle(PyObject* self, void*) { return Py_NewRef(reinterpret_cast<T
 
 PyObject* op_await(PyObject* self) { return Py_NewRef(self); }
 
-PyObject* stop_iteration(PyObject* value) {
-    if (value == Py_None) {
-        PyErr_SetNone(PyExc_StopIteration);
-    } else {
-        PyObject* stop = PyObject_CallOneArg(PyExc_StopIteration, value);
-        if (stop) PyErr_SetObject(PyExc_StopIteration, stop);
-        Py_XDECREF(stop);
-    }
-    Py_DECREF(value);
-    return nullptr;
-}
-
-PyObject* op_iternext(PyObject* self) {
-    PyObject* result;
-    switch (op_send(self, Py_None, &result)) {
-        case PYGEN_NEXT: return result;
-        case PYGEN_RETURN: return stop_iteration(result);
-        default: return nullptr;
-    }
-}
-
-PyObject* op_send_method(PyObject* self, PyObject* arg) {
-    PyObject* result;
-    switch (op_send(self, arg, &result)) {
-        case PYGEN_NEXT: return result;
-        case PYGEN_RETURN: return stop_iteration(result);
-        default: return nullptr;
-    }
-}
-
 // Ends the op without its result: a parked wait passes its wake-up on.
 void abandon(TrioOp* op) {
     if (op->step == Step::waiting && !op->rescheduled) {
@@ -496,28 +467,12 @@ void abandon(TrioOp* op) {
 PyObject* op_throw(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
     auto* op = reinterpret_cast<TrioOp*>(self);
     if (op->step == Step::delegated) {
-        PyObject* method = PyObject_GetAttrString(op->delegate, "throw");
-        if (method == nullptr) return nullptr;
-        PyObject* result = PyObject_Vectorcall(method, args, nargs, nullptr);
-        Py_DECREF(method);
+        PyObject* result = awaitable::throw_into(op->delegate, args, nargs);
         if (result == nullptr) op->step = Step::done;
         return result;
     }
     abandon(op);
-    if (nargs < 1) {
-        PyErr_SetString(PyExc_TypeError, "throw expected at least 1 argument");
-        return nullptr;
-    }
-    PyObject* typ = args[0];
-    PyObject* val = nargs > 1 ? args[1] : Py_None;
-    if (PyExceptionInstance_Check(typ)) {
-        PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(typ)), typ);
-    } else if (PyExceptionClass_Check(typ)) {
-        PyErr_SetObject(typ, val);
-    } else {
-        PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
-    }
-    return nullptr;
+    return awaitable::raise_thrown(args, nargs);
 }
 
 PyObject* op_close(PyObject* self, PyObject*) {
@@ -574,7 +529,7 @@ void op_dealloc(PyObject* self) {
 PyAsyncMethods op_async = {op_await, nullptr, nullptr, op_send};
 
 PyMethodDef op_methods[] = {
-    {"send", op_send_method, METH_O, nullptr},
+    {"send", awaitable::send<op_send>, METH_O, nullptr},
     {"throw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(op_throw)), METH_FASTCALL, nullptr},
     {"close", op_close, METH_NOARGS, nullptr},
     {"interrupt", op_interrupt, METH_O,
@@ -646,7 +601,7 @@ void register_trio(pybind11::module_& m) {
     TrioOpType.tp_clear = op_clear;
     TrioOpType.tp_as_async = &op_async;
     TrioOpType.tp_iter = PyObject_SelfIter;
-    TrioOpType.tp_iternext = op_iternext;
+    TrioOpType.tp_iternext = awaitable::iternext<op_send>;
     TrioOpType.tp_methods = op_methods;
     TrioOpType.tp_getset = op_getset;
     TrioOpType.tp_weaklistoffset = offsetof(TrioOp, weakrefs);

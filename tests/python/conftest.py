@@ -41,3 +41,9 @@ def interrupt_when_ready(code, settle=0.3, timeout=10, **popen_kwargs):
     finally:
         child.kill()
         child.wait()
+
+
+# fastchan.Channel's flavors: a rendezvous, buffered (1 and 8 slots), unbounded.
+@pytest.fixture(params=[0, 1, 8, None], ids=["rendezvous", "buffered1", "buffered8", "unbounded"])
+def capacity(request):
+    return request.param

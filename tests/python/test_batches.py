@@ -15,10 +15,6 @@ import fastchan.asyncio
 TIMEOUT = 30
 
 
-@pytest.fixture(params=[0, 1, 8, None], ids=["rendezvous", "buffered1", "buffered8", "unbounded"])
-def capacity(request):
-    return request.param
-
 
 def test_channel_get_many_takes_what_is_ready_up_to_max_in_order(capacity):
     ch = fastchan.Channel(capacity)

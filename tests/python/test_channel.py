@@ -33,10 +33,6 @@ def eventually(predicate, timeout=TIMEOUT):
         time.sleep(0.001)
 
 
-@pytest.fixture(params=[0, 1, 8, None], ids=["rendezvous", "buffered1", "buffered8", "unbounded"])
-def capacity(request):
-    return request.param
-
 
 def test_a_rendezvous_send_returns_only_once_a_receiver_has_the_item():
     ch = fastchan.Channel()

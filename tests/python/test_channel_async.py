@@ -19,10 +19,6 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
 
 
-@pytest.fixture(params=[0, 1, 8, None], ids=["rendezvous", "buffered1", "buffered8", "unbounded"])
-def capacity(request):
-    return request.param
-
 
 def test_asend_arecv_and_async_for(capacity):
     async def main():

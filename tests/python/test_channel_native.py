@@ -15,10 +15,6 @@ from fastchan import _core
 TIMEOUT = 30
 
 
-@pytest.fixture(params=[0, 1, 8, None], ids=["rendezvous", "buffered1", "buffered8", "unbounded"])
-def capacity(request):
-    return request.param
-
 
 def test_cpp_and_python_producers_feed_threads_a_loop_and_a_cpp_consumer(capacity):
     ch = fastchan.Channel(capacity)
