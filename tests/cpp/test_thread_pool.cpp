@@ -289,7 +289,11 @@ TEST(WorkQueue, AnExpectedWorkerCountsUntilItArrives) {
     q.expect_worker();
     EXPECT_EQ(q.expected_workers(), 1u);
     std::thread worker([&] { q.work([](detail::Task& t) noexcept { t(); }); });
-    while (q.workers() != 1) std::this_thread::yield();
+    // The worker counts itself in, then off the expected ones (never both
+    // low at once, for the self-submit guard): wait for the second step.
+    auto deadline = Clock::now() + 10s;
+    while ((q.workers() != 1 || q.expected_workers() != 0) && Clock::now() < deadline) std::this_thread::yield();
+    EXPECT_EQ(q.workers(), 1u);
     EXPECT_EQ(q.expected_workers(), 0u);  // it came
     q.shutdown(Shutdown::drain);
     worker.join();
