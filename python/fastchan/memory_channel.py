@@ -137,6 +137,8 @@ class _AsyncioWaits:
     def add(self, future):
         self.entry = _AsyncioWait(self.handle, future)
         self.waits.add(self.entry)
+        if self.handle._closed:  # closed since the caller looked (from another thread)
+            _fail(future, ClosedResourceError("this channel object was closed"))
 
     def discard(self, future):
         self.waits.discard(self.entry)
