@@ -7,7 +7,9 @@
 
 #include <Python.h>
 
+#include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -17,44 +19,87 @@
 
 #include "errors.hpp"
 #include "loop_waker.hpp"
-#include "object_channel.hpp"
+#include "py_channel.hpp"
 
 namespace fastchan::py {
 
 // _core.CLOSED: the value of a recv case whose channel is closed and drained.
 inline PyObject* g_closed_marker = nullptr;
 
+// One case's storage, whatever its channel's dtype: the item a send case
+// offers (converted when the case is built, so a bad item raises before any
+// wait) or the slot a recv case receives into.
+class CaseSlot {
+public:
+    virtual ~CaseSlot() = default;
+    virtual void add_to(Select& select) = 0;
+    // The item a recv case received, as a new reference (nullptr on MemoryError).
+    virtual PyObject* take_received() = 0;
+    // The case fired and its item is settled: a sent item belongs to its
+    // receiver now; a received one nobody took is let go.
+    virtual void settle() = 0;
+};
+
+template <class T>
+class TypedCaseSlot final : public CaseSlot {
+public:
+    // A send case of `item` (borrowed) if it is not nullptr, else a recv case.
+    TypedCaseSlot(Channel<T>& channel, PyObject* item) : channel_(channel) {
+        if (item == nullptr) return;
+        sending_.emplace();
+        if (!Codec<T>::from_py(item, *sending_)) {
+            sending_.reset();
+            throw pybind11::error_already_set();
+        }
+    }
+    ~TypedCaseSlot() override {
+        if (received_) Codec<T>::release(*received_);
+        if (sending_ && !sent_) Codec<T>::release(*sending_);
+    }
+
+    void add_to(Select& select) override {
+        if (sending_) {
+            select.send(channel_, *sending_);
+        } else {
+            select.recv(channel_, received_);
+        }
+    }
+    PyObject* take_received() override {
+        PyObject* obj = Codec<T>::to_py(*received_);
+        received_.reset();
+        return obj;
+    }
+    void settle() override {
+        if (sending_) sent_ = true;
+        if (received_) Codec<T>::release(*received_);
+        received_.reset();
+    }
+
+private:
+    Channel<T>& channel_;
+    std::optional<T> sending_;
+    std::optional<T> received_;
+    bool sent_ = false;
+};
+
 // The cases of one select call (fastchan.recv()/send() objects, validated
 // by fastchan.select) as a core Select, with the storage its cases use.
 class SelectCases {
 public:
-    explicit SelectCases(pybind11::sequence cases) : n_(cases.size()), outs_(n_), refs_(n_, nullptr), sending_(n_) {
-        for (std::size_t i = 0; i < n_; ++i) {
+    explicit SelectCases(pybind11::sequence cases) : sending_(cases.size()) {
+        slots_.reserve(sending_.size());
+        for (std::size_t i = 0; i < sending_.size(); ++i) {
             pybind11::handle c = cases[i];
-            auto& channel = pybind11::cast<ObjectChannel&>(c.attr("channel")).channel();
             sending_[i] = pybind11::cast<bool>(c.attr("sending"));
-            if (sending_[i]) {
-                refs_[i] = pybind11::object(c.attr("item")).release().ptr();  // moves to a receiver if it fires
-                select.send(channel, refs_[i]);
-            } else {
-                select.recv(channel, outs_[i]);
-            }
+            pybind11::object item = sending_[i] ? pybind11::object(c.attr("item")) : pybind11::object();
+            add(pybind11::cast<PyChannel&>(c.attr("channel")), item.ptr());
         }
+        for (auto& slot : slots_) slot->add_to(select);
     }
     // One case: a send of `item` (borrowed), or a recv if it is nullptr.
-    SelectCases(ObjectChannel& channel, PyObject* item)
-        : n_(1), outs_(1), refs_(1, item), sending_(1, item != nullptr) {
-        Py_XINCREF(item);  // (Py_XNewRef is 3.10+)
-        if (item != nullptr) {
-            select.send(channel.channel(), refs_[0]);
-        } else {
-            select.recv(channel.channel(), outs_[0]);
-        }
-    }
-    ~SelectCases() {
-        for (std::size_t i = 0; i < n_; ++i) {
-            if (i != sent_) Py_XDECREF(refs_[i]);
-        }
+    SelectCases(PyChannel& channel, PyObject* item) : sending_(1, item != nullptr) {
+        add(channel, item);
+        slots_[0]->add_to(select);
     }
     SelectCases(const SelectCases&) = delete;
     SelectCases& operator=(const SelectCases&) = delete;
@@ -63,11 +108,13 @@ public:
     // a closed recv case, None for a send (ChannelClosed if it was closed).
     pybind11::tuple fired(SelectResult r) {
         if (r.status == Status::ok && sending_[r.index]) {
-            sent_ = r.index;
+            slots_[r.index]->settle();  // delivered: not ours to release
             return pybind11::make_tuple(r.index, pybind11::none());
         }
         if (r.status == Status::ok) {
-            return pybind11::make_tuple(r.index, pybind11::reinterpret_steal<pybind11::object>(*outs_[r.index]));
+            PyObject* item = slots_[r.index]->take_received();
+            if (item == nullptr) throw pybind11::error_already_set();
+            return pybind11::make_tuple(r.index, pybind11::reinterpret_steal<pybind11::object>(item));
         }
         if (sending_[r.index]) {
             PyErr_SetString(g_errors.channel_closed, "send on a closed channel");
@@ -79,13 +126,7 @@ public:
     // A case that fired but whose result nobody will take (its task is
     // gone): a sent item belongs to the receiver now; a received one is let go.
     void drop(SelectResult r) {
-        if (r.status != Status::ok) return;
-        if (sending_[r.index]) {
-            sent_ = r.index;
-        } else if (outs_[r.index]) {
-            Py_DECREF(*outs_[r.index]);
-            outs_[r.index].reset();
-        }
+        if (r.status == Status::ok) slots_[r.index]->settle();
     }
 
     pybind11::object fired_or_none(std::optional<SelectResult> r) {
@@ -96,11 +137,15 @@ public:
     Select select;
 
 private:
-    std::size_t n_;
-    std::vector<std::optional<PyObject*>> outs_;  // recv cases' slots
-    std::vector<PyObject*> refs_;                 // send cases' items (owned)
+    void add(PyChannel& channel, PyObject* item) {
+        channel.visit([&](auto& ch) {
+            using T = typename std::decay_t<decltype(ch)>::value_type;
+            slots_.push_back(std::make_unique<TypedCaseSlot<T>>(ch, item));
+        });
+    }
+
+    std::vector<std::unique_ptr<CaseSlot>> slots_;
     std::vector<bool> sending_;
-    std::size_t sent_ = Select::none;  // the send case whose item was delivered
 };
 
 // One select awaited by a task of an event loop (fastchan.select_async
@@ -108,7 +153,7 @@ private:
 class AsyncSelect {
 public:
     explicit AsyncSelect(pybind11::sequence cases) : cases_(cases) {}
-    AsyncSelect(ObjectChannel& channel, PyObject* item) : cases_(channel, item) {}
+    AsyncSelect(PyChannel& channel, PyObject* item) : cases_(channel, item) {}
     ~AsyncSelect() {
         LocalWakeups wakeups;
         // A task that vanished mid-wait passes its wake-up on; an exchange it

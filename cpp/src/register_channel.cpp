@@ -1,17 +1,22 @@
-// Binds ObjectChannel as fastchan._core._ChannelCore, the native base of
+// Binds PyChannel as fastchan._core._ChannelCore, the native base of
 // fastchan.Channel (python/fastchan/channel.py): Go's channel operations
 // for Python threads.
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>  // std::optional capacity
+
+#include <fastchan/python.hpp>
 
 #include "batches.hpp"
 #include "errors.hpp"
 #include "fast_methods.hpp"
 #include "loop_waker.hpp"
-#include "object_channel.hpp"
+#include "py_channel.hpp"
 
 namespace py = pybind11;
 
@@ -45,11 +50,56 @@ detail::Clock::time_point deadline_from(::py::handle timeout) {
     throw ::py::error_already_set();
 }
 
-::py::object received(ObjectChannel& ch, detail::Clock::time_point deadline, const char* op) {
+::py::object received(PyChannel& ch, detail::Clock::time_point deadline, const char* op) {
     PyObject* item = nullptr;
     Status s = ch.recv(&item, deadline);
     if (s != Status::ok) raise_failed(s, op);
     return ::py::reinterpret_steal<::py::object>(item);
+}
+
+// Sends a batch: objects one by one as they come; typed items all
+// converted first. (items sent, ok or the status that stopped the batch)
+template <class T>
+std::pair<std::size_t, Status> send_batch(Channel<T>& ch, ::py::iterable items, detail::Clock::time_point deadline) {
+    if constexpr (std::is_same_v<T, PyObject*>) {
+        std::size_t sent = 0;
+        for (::py::handle item : items) {
+            PyObject* ref = item.inc_ref().ptr();
+            Status s = ch.send_until(std::move(ref), deadline, GilWait{});
+            if (s != Status::ok) {
+                Py_DECREF(ref);
+                return {sent, s};
+            }
+            ++sent;
+        }
+        return {sent, Status::ok};
+    } else {
+        std::vector<T> batch = batch_from_py<T>(items);
+        return ch.send_many(batch.begin(), batch.end(), deadline, GilWait{});
+    }
+}
+
+// The capsule of fastchan/python.hpp: the Channel<T> behind `self`, which
+// it keeps alive (a reference in the capsule's context).
+PyObject* export_channel(::py::handle self) {
+    auto& ch = self.cast<PyChannel&>();
+    auto* exp = new python::ChannelExport{python::kAbiVersion, 0, 0, nullptr};
+    ch.visit([&](auto& c) {
+        using T = typename std::decay_t<decltype(c)>::value_type;
+        exp->dtype = python::dtype_code<T>();
+        exp->channel_size = sizeof(c);
+        exp->channel = &c;
+    });
+    PyObject* capsule = PyCapsule_New(exp, python::kCapsuleName, [](PyObject* cap) {
+        delete static_cast<python::ChannelExport*>(PyCapsule_GetPointer(cap, python::kCapsuleName));
+        Py_XDECREF(static_cast<PyObject*>(PyCapsule_GetContext(cap)));
+    });
+    if (capsule == nullptr) {
+        delete exp;
+        throw ::py::error_already_set();
+    }
+    PyCapsule_SetContext(capsule, self.inc_ref().ptr());
+    return capsule;
 }
 
 }  // namespace
@@ -59,12 +109,18 @@ void register_channel(::py::module_& m) {
     m.def(
         "_max_items", [](::py::handle max_items) { return parse_max_items(max_items); }, ::py::arg("max_items"),
         "Validate get_many's max_items (an int >= 1), for the awaitable batches.");
-    ::py::class_<ObjectChannel>(m, "_ChannelCore", "Native channel of Python objects (base of fastchan.Channel).")
-        .def(::py::init<std::optional<std::size_t>>(), ::py::arg("capacity"),
-             "capacity: None for an unbounded channel, 0 for a rendezvous, n for n slots.")
+    ::py::class_<PyChannel>(m, "_ChannelCore", "Native channel of Python objects (base of fastchan.Channel).")
+        .def(::py::init([](std::optional<std::size_t> capacity, ::py::handle dtype) {
+                 Dtype d;
+                 if (!parse_dtype(dtype.ptr(), d)) throw ::py::error_already_set();
+                 return new PyChannel(capacity, d);
+             }),
+             ::py::arg("capacity"), ::py::arg("dtype") = ::py::none(),
+             "capacity: None for an unbounded channel, 0 for a rendezvous, n for n slots.\n"
+             "dtype: None (any object), 'int64', 'float64' or 'bytes' (stored natively).")
         .def(
             "send",
-            [](ObjectChannel& ch, ::py::handle item, ::py::handle timeout) {
+            [](PyChannel& ch, ::py::handle item, ::py::handle timeout) {
                 LocalWakeups wakeups;  // an asyncio task of this thread's loop may be woken
                 Status s = ch.send(item.ptr(), deadline_from(timeout));
                 if (s != Status::ok) raise_failed(s, "send");
@@ -75,7 +131,7 @@ void register_channel(::py::module_& m) {
             "timeout seconds.")
         .def(
             "recv",
-            [](ObjectChannel& ch, ::py::handle timeout) {
+            [](PyChannel& ch, ::py::handle timeout) {
                 LocalWakeups wakeups;
                 return received(ch, deadline_from(timeout), "recv");
             },
@@ -84,7 +140,7 @@ void register_channel(::py::module_& m) {
             "once the channel is closed and drained, TimeoutError after timeout seconds.")
         .def(
             "try_send",
-            [nonblocking](ObjectChannel& ch, ::py::handle item) {
+            [nonblocking](PyChannel& ch, ::py::handle item) {
                 LocalWakeups wakeups;
                 Status s = ch.send(item.ptr(), nonblocking);
                 if (s != Status::ok) raise_failed(s, "send");
@@ -93,14 +149,14 @@ void register_channel(::py::module_& m) {
             "Send item only if that needs no wait; else raise fastchan.Full.")
         .def(
             "try_recv",
-            [nonblocking](ObjectChannel& ch) {
+            [nonblocking](PyChannel& ch) {
                 LocalWakeups wakeups;
                 return received(ch, nonblocking, "recv");
             },
             "Receive an item only if one is ready; else raise fastchan.Empty.")
         .def(
             "close",
-            [](ObjectChannel& ch) {
+            [](PyChannel& ch) {
                 LocalWakeups wakeups;
                 return ch.close();
             },
@@ -108,52 +164,63 @@ void register_channel(::py::module_& m) {
              "buffered and then raise it; every waiter wakes. True for the call that closed it.")
         .def(
             "put_many",
-            [](ObjectChannel& ch, ::py::iterable items, ::py::handle timeout) {
+            [](PyChannel& ch, ::py::iterable items, ::py::handle timeout) {
                 LocalWakeups wakeups;
                 auto deadline = deadline_from(timeout);
-                std::size_t sent = 0;
-                for (::py::handle item : items) {
-                    Status s = ch.send(item.ptr(), deadline);
-                    if (s == Status::closed) {
-                        PyErr_Format(g_errors.channel_closed, "put_many on a closed channel (%zu items were sent)", sent);
-                        throw ::py::error_already_set();
-                    }
-                    if (s == Status::timeout) {
-                        PyErr_Format(PyExc_TimeoutError, "put_many timed out (%zu items were sent)", sent);
-                        throw ::py::error_already_set();
-                    }
-                    if (s != Status::ok) raise_failed(s, "put_many");
-                    ++sent;
+                auto [sent, s] = ch.visit([&](auto& c) { return send_batch(c, items, deadline); });
+                if (s == Status::closed) {
+                    PyErr_Format(g_errors.channel_closed, "put_many on a closed channel (%zu items were sent)", sent);
+                    throw ::py::error_already_set();
                 }
+                if (s == Status::timeout) {
+                    PyErr_Format(PyExc_TimeoutError, "put_many timed out (%zu items were sent)", sent);
+                    throw ::py::error_already_set();
+                }
+                if (s != Status::ok) raise_failed(s, "put_many");
             },
             ::py::arg("items"), ::py::arg("timeout") = ::py::none(),
             "Send every item of `items`, in order, each as send() would. The timeout\n"
             "bounds the whole batch. ChannelClosed or TimeoutError say how many\n"
-            "items were sent before.")
+            "items were sent before. A typed channel converts the whole batch\n"
+            "first (an int64/float64 buffer such as array.array is copied as is),\n"
+            "so a bad item raises TypeError/OverflowError before any is sent.")
         .def(
             "get_many",
-            [](ObjectChannel& ch, ::py::handle max_items, ::py::handle timeout) {
+            [](PyChannel& ch, ::py::handle max_items, ::py::handle timeout, bool as_array) {
                 LocalWakeups wakeups;
                 std::size_t max = parse_max_items(max_items);
                 auto deadline = deadline_from(timeout);
-                ListSink sink;
-                Status s = ch.channel().recv_many(sink, max, deadline, GilWait{});
-                if (s != Status::ok) raise_failed(s, "get_many");
-                return sink.list;
+                return ch.visit([&](auto& c) -> ::py::object {
+                    using T = typename std::decay_t<decltype(c)>::value_type;
+                    check_as_array<T>(as_array);
+                    std::vector<T> items;
+                    Status s = c.recv_many(items, max, deadline, GilWait{});
+                    if (s != Status::ok) raise_failed(s, "get_many");
+                    return batch_result(items, as_array);
+                });
             },
-            ::py::arg("max_items"), ::py::arg("timeout") = ::py::none(),
+            ::py::arg("max_items"), ::py::arg("timeout") = ::py::none(), ::py::arg("as_array") = false,
             "Wait (GIL released) for an item, then take whatever else is ready at\n"
             "once: a list of 1 to max_items items, in order. ChannelClosed once the\n"
-            "channel is closed and drained, TimeoutError after timeout seconds.")
-        .def_property_readonly("closed", &ObjectChannel::is_closed, "True once close() was called.")
-        .def_property_readonly("capacity", &ObjectChannel::capacity,
+            "channel is closed and drained, TimeoutError after timeout seconds.\n"
+            "as_array=True (dtype int64 or float64) returns an array.array instead.")
+        .def_property_readonly(
+            "dtype", [](PyChannel& ch) { return dtype_object(ch.dtype()); },
+            "'int64', 'float64' or 'bytes' for a typed channel; None for objects.")
+        .def(
+            "__fastchan_channel__",
+            [](::py::handle self) { return ::py::reinterpret_steal<::py::object>(export_channel(self)); },
+            "A capsule holding the native channel, for another extension module\n"
+            "(the C++ API of fastchan/python.hpp; see the README).")
+        .def_property_readonly("closed", &PyChannel::is_closed, "True once close() was called.")
+        .def_property_readonly("capacity", &PyChannel::capacity,
                                "0 for a rendezvous, None for an unbounded channel.")
-        .def("__len__", &ObjectChannel::size, "Items buffered now.")
+        .def("__len__", &PyChannel::size, "Items buffered now.")
         // Internal fast paths that raise nothing (an exception through
         // pybind11 costs microseconds): used by open_memory_channel.
         .def(
             "_offer",
-            [nonblocking](ObjectChannel& ch, ::py::handle item) {
+            [nonblocking](PyChannel& ch, ::py::handle item) {
                 LocalWakeups wakeups;
                 Status s = ch.send(item.ptr(), nonblocking);
                 return s == Status::ok ? 0 : s == Status::closed ? 2 : 1;
@@ -161,7 +228,7 @@ void register_channel(::py::module_& m) {
             ::py::arg("item"), "try_send: 0 sent, 1 would wait, 2 closed.")
         .def(
             "_poll",
-            [nonblocking](ObjectChannel& ch, ::py::handle closed_marker) -> ::py::object {
+            [nonblocking](PyChannel& ch, ::py::handle closed_marker) -> ::py::object {
                 LocalWakeups wakeups;
                 PyObject* item = nullptr;
                 Status s = ch.recv(&item, nonblocking);

@@ -2,15 +2,20 @@
 // drain (_NativeConsumer) a queue or channel, as native code linked against
 // fastchan does; the tests use them to show that Python threads, asyncio
 // loops and trio runs sharing the same queue or channel are woken without
-// the native side ever taking the GIL. (The public C++ entry to a queue's
-// native channel comes with typed channels.)
-#include <functional>
+// the native side ever taking the GIL. Channels are reached through the
+// public capsule API (fastchan/python.hpp).
+#include <memory>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <pybind11/pybind11.h>
 
-#include "object_channel.hpp"
+#include <fastchan/python.hpp>
+
+#include "codecs.hpp"
+
+#include "py_channel.hpp"
 #include "object_queue.hpp"
 
 namespace py = pybind11;
@@ -18,42 +23,83 @@ namespace py = pybind11;
 namespace fastchan::py {
 namespace {
 
-// Sends one reference, GIL-free: ok (moved in, `ref` is then not ours) or a
-// failure (closed...), for a fastchan queue or a fastchan.Channel.
-std::function<Status(PyObject*&)> native_sender(::py::handle target) {
-    if (::py::isinstance<ObjectChannel>(target)) {
-        auto& channel = target.cast<ObjectChannel&>().channel();
-        return [&channel](PyObject*& ref) {
-            PyObject* moving = ref;
-            return channel.send_until(std::move(moving), detail::kNoDeadline);
-        };
+// What a producer thread sends, prepared with the GIL: run() sends it all
+// without the GIL (stopping at the first failure: closed or shut down); the
+// destructor (GIL held) lets go of what was never sent.
+class Feed {
+public:
+    virtual ~Feed() = default;
+    virtual void run() = 0;
+};
+
+// Into a fastchan.Channel of any dtype, through the capsule API
+// (fastchan/python.hpp) as another extension module would.
+template <class T>
+class ChannelFeed final : public Feed {
+public:
+    ChannelFeed(::py::handle channel, ::py::iterable items)
+        : channel_(python::ChannelRef<T>::from(channel.ptr())) {
+        if (!channel_) throw ::py::error_already_set();
+        for (::py::handle item : items) {
+            T value;
+            if (!Codec<T>::from_py(item.ptr(), value)) throw ::py::error_already_set();
+            items_.push_back(std::move(value));
+        }
     }
-    auto& queue = target.cast<ObjectQueue&>();
-    return [&queue](PyObject*& ref) {
-        PyObject* moving = ref;
-        return queue.put_from_native(moving, detail::kNoDeadline);
-    };
+    ~ChannelFeed() override {
+        for (std::size_t i = sent_; i < items_.size(); ++i) Codec<T>::release(items_[i]);
+    }
+    void run() override {
+        for (; sent_ < items_.size(); ++sent_) {
+            if (!channel_->send(std::move(items_[sent_]))) break;  // closed: the item stays ours
+        }
+    }
+
+private:
+    python::ChannelRef<T> channel_;
+    std::vector<T> items_;
+    std::size_t sent_ = 0;
+};
+
+// Into a fastchan queue (objects).
+class QueueFeed final : public Feed {
+public:
+    QueueFeed(::py::object queue, ::py::iterable items) : queue_obj_(std::move(queue)), queue_(queue_obj_.cast<ObjectQueue&>()) {
+        for (::py::handle item : items) refs_.push_back(item.inc_ref().ptr());
+    }
+    ~QueueFeed() override {
+        for (std::size_t i = sent_; i < refs_.size(); ++i) Py_DECREF(refs_[i]);
+    }
+    void run() override {
+        for (; sent_ < refs_.size(); ++sent_) {
+            if (queue_.put_from_native(refs_[sent_], detail::kNoDeadline) != Status::ok) break;
+        }
+    }
+
+private:
+    ::py::object queue_obj_;
+    ObjectQueue& queue_;
+    std::vector<PyObject*> refs_;
+    std::size_t sent_ = 0;
+};
+
+std::unique_ptr<Feed> make_feed(::py::object target, ::py::iterable items) {
+    if (!::py::isinstance<PyChannel>(target)) return std::make_unique<QueueFeed>(std::move(target), items);
+    return target.cast<PyChannel&>().visit([&](auto& c) -> std::unique_ptr<Feed> {
+        using T = typename std::decay_t<decltype(c)>::value_type;
+        return std::make_unique<ChannelFeed<T>>(target, items);
+    });
 }
 
 class NativeProducer {
 public:
-    NativeProducer(::py::object target, ::py::iterable items)
-        : target_(std::move(target)), send_(native_sender(target_)) {
-        for (::py::handle item : items) refs_.push_back(item.inc_ref().ptr());
-        thread_ = std::thread([this] {
-            for (PyObject*& ref : refs_) {  // no GIL anywhere in here
-                if (send_(ref) != Status::ok) break;
-                ref = nullptr;  // the queue owns it now
-            }
-        });
+    NativeProducer(::py::object target, ::py::iterable items) : feed_(make_feed(std::move(target), items)) {
+        thread_ = std::thread([this] { feed_->run(); });  // no GIL anywhere in there
     }
     NativeProducer(const NativeProducer&) = delete;
     NativeProducer& operator=(const NativeProducer&) = delete;
 
-    ~NativeProducer() {
-        join();
-        for (PyObject* ref : refs_) Py_XDECREF(ref);  // those never sent (queue shut down)
-    }
+    ~NativeProducer() { join(); }
 
     void join() {
         ::py::gil_scoped_release no_gil;
@@ -61,20 +107,19 @@ public:
     }
 
 private:
-    ::py::object target_;
-    std::function<Status(PyObject*&)> send_;
-    std::vector<PyObject*> refs_;
+    std::unique_ptr<Feed> feed_;
     std::thread thread_;
 };
 
-// Receives from a fastchan.Channel until it is closed and drained; join()
-// returns what it received, in order.
+// Receives from a fastchan.Channel of objects until it is closed and
+// drained; join() returns what it received, in order.
 class NativeConsumer {
 public:
     explicit NativeConsumer(::py::object channel)
-        : channel_obj_(std::move(channel)), channel_(channel_obj_.cast<ObjectChannel&>().channel()) {
+        : channel_(python::ChannelRef<PyObject*>::from(channel.ptr())) {
+        if (!channel_) throw ::py::error_already_set();
         thread_ = std::thread([this] {
-            while (std::optional<PyObject*> ref = channel_.recv()) got_.push_back(*ref);  // no GIL
+            while (std::optional<PyObject*> ref = channel_->recv()) got_.push_back(*ref);  // no GIL
         });
     }
     NativeConsumer(const NativeConsumer&) = delete;
@@ -99,8 +144,7 @@ private:
         if (thread_.joinable()) thread_.join();
     }
 
-    ::py::object channel_obj_;
-    Channel<PyObject*>& channel_;
+    python::ChannelRef<PyObject*> channel_;
     std::vector<PyObject*> got_;
     std::thread thread_;
 };

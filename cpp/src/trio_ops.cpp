@@ -28,7 +28,7 @@
 #include "awaitable.hpp"
 #include "errors.hpp"
 #include "loop_waker.hpp"
-#include "object_channel.hpp"
+#include "py_channel.hpp"
 
 namespace fastchan::py {
 
@@ -79,7 +79,7 @@ struct TrioOp {
     PyObject_HEAD
     PyObject* handle;       // the MemorySendChannel / MemoryReceiveChannel
     PyObject* channel_obj;  // its fastchan.Channel (owns `channel`)
-    ObjectChannel* channel;
+    PyChannel* channel;
     PyObject* waits;        // the set of the channel's waiting ops in this direction
     PyObject* slow;         // the coroutine path: slow(handle[, item])
     PyObject* item;         // send's item; nullptr for a receive
@@ -555,9 +555,9 @@ PyObject* trio_op(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
         PyErr_SetString(PyExc_RuntimeError, "_trio_setup() was not called");
         return nullptr;
     }
-    ObjectChannel* channel;
+    PyChannel* channel;
     try {
-        channel = &pybind11::cast<ObjectChannel&>(pybind11::handle(args[1]));
+        channel = &pybind11::cast<PyChannel&>(pybind11::handle(args[1]));
     } catch (pybind11::cast_error&) {
         PyErr_SetString(PyExc_TypeError, "_trio_op: channel must be a fastchan.Channel");
         return nullptr;

@@ -3,6 +3,14 @@
     ch = fastchan.Channel()        # capacity 0: a rendezvous
     ch = fastchan.Channel(16)      # 16 buffered items
     ch = fastchan.Channel(None)    # unbounded (math.inf works too, as in trio)
+    ch = fastchan.Channel(1024, dtype="int64")   # items stored natively
+
+A typed channel (dtype "int64", "float64" or "bytes") stores its items as
+C values, converted only when they cross into or out of Python: a wrong
+type raises TypeError, an int out of range OverflowError, and the channel
+is left as it was. Its ``get_many(..., as_array=True)`` returns an
+``array.array``, and native code can reach the channel itself through the
+capsule API (``fastchan/python.hpp``).
 
 ``send`` returns once a receiver has the item (rendezvous) or it is
 buffered; ``recv`` returns the next item. Both release the GIL while they
@@ -13,6 +21,7 @@ stream: sends raise ChannelClosed at once, receivers drain what is buffered
 and then raise it, and ``for item in ch`` stops there, like Go's ``range``.
 """
 
+import array
 import asyncio
 import math
 import operator
@@ -43,8 +52,8 @@ def _parse_capacity(capacity):
 class Channel(_core._ChannelCore):
     """A multi-producer, multi-consumer channel with Go's semantics."""
 
-    def __init__(self, capacity=0):
-        super().__init__(_parse_capacity(capacity))
+    def __init__(self, capacity=0, dtype=None):
+        super().__init__(_parse_capacity(capacity), dtype)
 
     def __iter__(self):
         """Receive until the channel is closed and drained (Go's range)."""
@@ -88,15 +97,19 @@ class Channel(_core._ChannelCore):
         except (ChannelClosed, TimeoutError) as error:
             raise type(error)(f"aput_many: {error} ({sent} items were sent)") from None
 
-    async def aget_many(self, max_items, timeout=None):
+    async def aget_many(self, max_items, timeout=None, as_array=False):
         """get_many() for an asyncio task: waits for one item, then takes
-        whatever else is ready at once (1 to max_items items, in order)."""
+        whatever else is ready at once (1 to max_items items, in order).
+        as_array=True (dtype int64 or float64) returns an array.array."""
         max_items = _core._max_items(max_items)
-        items = [await self.arecv(timeout)]
+        if as_array:
+            _check_as_array(self)
+        first = await self.arecv(timeout)
+        items = array.array(_TYPECODES[self.dtype], [first]) if as_array else [first]
         if max_items > 1:
             try:
-                items += self.get_many(max_items - 1, timeout=0)
-            except Exception:  # nothing more ready, or closed: the next call sees it
+                items += self.get_many(max_items - 1, timeout=0, as_array=as_array)
+            except (ChannelClosed, TimeoutError):  # nothing more ready: the next call sees it
                 pass
         return items
 
@@ -112,5 +125,15 @@ class Channel(_core._ChannelCore):
 
     def __repr__(self):
         capacity = "unbounded" if self.capacity is None else f"capacity={self.capacity}"
+        dtype = "" if self.dtype is None else f" dtype={self.dtype}"
         state = " closed" if self.closed else ""
-        return f"<fastchan.Channel {capacity} buffered={len(self)}{state}>"
+        return f"<fastchan.Channel {capacity}{dtype} buffered={len(self)}{state}>"
+
+
+_TYPECODES = {"int64": "q", "float64": "d"}
+
+
+def _check_as_array(channel):
+    if channel.dtype not in _TYPECODES:
+        dtype = "None (objects)" if channel.dtype is None else channel.dtype
+        raise ValueError(f"as_array=True needs dtype 'int64' or 'float64', not {dtype}")

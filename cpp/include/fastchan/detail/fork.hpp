@@ -12,6 +12,7 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
+#include <unistd.h>
 #define FASTCHAN_HAS_FORK 1
 #endif
 
@@ -25,22 +26,29 @@ inline std::mutex& fork_reset_mutex() noexcept {
 }
 
 namespace fork_state {
-inline std::atomic<unsigned> generation{0};
+// The process id, cached. A counter of forks would do for one module, but
+// every module built from these headers keeps its own copy of this state
+// (fastchan's _core, and an extension sharing its channels through
+// fastchan/python.hpp), and a module first used in a child would start its
+// count afresh. The pid is the same value for all of them.
+inline std::atomic<long> pid{0};
 inline void on_child() noexcept {
-    generation.fetch_add(1, std::memory_order_relaxed);
+    pid.store(static_cast<long>(getpid()), std::memory_order_relaxed);
     // A thread of the parent may have held it (resetting a list): start afresh.
     new (&fork_reset_mutex()) std::mutex();
 }
 }  // namespace fork_state
 
-// The current fork generation; the first call registers the fork hook, so
-// any wait list created before a fork sees that fork.
+// A value that changes in every forked child (the process id); the first
+// call registers the fork hook, so any wait list created before a fork sees
+// that fork.
 inline unsigned fork_generation() noexcept {
 #ifdef FASTCHAN_HAS_FORK
-    static const bool registered = (pthread_atfork(nullptr, nullptr, &fork_state::on_child), true);
+    static const bool registered = (fork_state::pid.store(static_cast<long>(getpid()), std::memory_order_relaxed),
+                                    pthread_atfork(nullptr, nullptr, &fork_state::on_child), true);
     (void)registered;
 #endif
-    return fork_state::generation.load(std::memory_order_relaxed);
+    return static_cast<unsigned>(fork_state::pid.load(std::memory_order_relaxed));
 }
 
 // Remembers the fork generation some state was last used in. check() runs

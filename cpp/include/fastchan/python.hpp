@@ -1,0 +1,135 @@
+// fastchan/python.hpp: the native channel behind a fastchan.Channel, for
+// another extension module (pybind11 or the plain C API). Its threads can
+// then send and receive without the GIL, and Python threads, asyncio tasks
+// and trio tasks waiting on the channel wake as they would for a Python peer.
+//
+//   // With the GIL held: borrow the Channel<std::int64_t> behind `obj`
+//   // (a fastchan.Channel(..., dtype="int64")); it stays alive while `ch` does.
+//   auto ch = fastchan::python::ChannelRef<std::int64_t>::from(obj);
+//   if (!ch) return nullptr;                      // TypeError/RuntimeError set
+//   std::thread([c = ch.get()] { c->send(42); }).detach();   // no GIL needed
+//
+// dtype and T: "int64" std::int64_t, "float64" double, "bytes" std::string,
+// None (objects) PyObject* (each item a strong reference: take and drop them
+// with the GIL held).
+//
+// How: obj.__fastchan_channel__() returns a capsule named
+// "fastchan.Channel" whose pointer is a ChannelExport. Both sides must agree
+// on Channel<T>'s layout and on the waiter protocol: kAbiVersion names that
+// agreement and changes whenever either changes, and the size of Channel<T>
+// is checked as well. A mismatch is a RuntimeError asking to rebuild the
+// extension against the installed fastchan (`python -m fastchan --cmakedir`).
+#pragma once
+
+#include <Python.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "channel.hpp"
+
+namespace fastchan::python {
+
+inline constexpr unsigned kAbiVersion = 1;
+inline constexpr const char kCapsuleName[] = "fastchan.Channel";
+
+// What the capsule points to.
+struct ChannelExport {
+    unsigned abi_version;     // kAbiVersion of the fastchan that made it
+    int dtype;                // 0 objects, 1 int64, 2 float64, 3 bytes
+    std::size_t channel_size; // sizeof(Channel<T>) in that build
+    void* channel;            // Channel<T>*
+};
+
+// The dtype code (ChannelExport::dtype) and name of each item type.
+template <class T>
+constexpr int dtype_code() {
+    if constexpr (std::is_same_v<T, PyObject*>) return 0;
+    else if constexpr (std::is_same_v<T, std::int64_t>) return 1;
+    else if constexpr (std::is_same_v<T, double>) return 2;
+    else {
+        static_assert(std::is_same_v<T, std::string>, "T must be PyObject*, std::int64_t, double or std::string");
+        return 3;
+    }
+}
+
+inline const char* dtype_label(int code) {
+    static const char* const names[] = {"None (objects)", "'int64'", "'float64'", "'bytes'"};
+    return code >= 0 && code < 4 ? names[code] : "unknown";
+}
+
+// With the GIL held: the Channel<T> behind the fastchan.Channel `obj`, or
+// nullptr with TypeError (not a fastchan.Channel, or another dtype) or
+// RuntimeError (ABI mismatch) set. *owner receives a new reference that
+// keeps the channel alive; drop it (with the GIL) when done.
+template <class T>
+Channel<T>* channel_from(PyObject* obj, PyObject** owner) {
+    *owner = nullptr;
+    PyObject* method = PyObject_GetAttrString(obj, "__fastchan_channel__");
+    if (method == nullptr) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "expected a fastchan.Channel, not %.100s %R", Py_TYPE(obj)->tp_name, obj);
+        return nullptr;
+    }
+    PyObject* capsule = PyObject_CallNoArgs(method);
+    Py_DECREF(method);
+    if (capsule == nullptr) return nullptr;
+    auto* exp = static_cast<ChannelExport*>(PyCapsule_GetPointer(capsule, kCapsuleName));
+    if (exp == nullptr) {
+        Py_DECREF(capsule);
+        return nullptr;
+    }
+    if (exp->abi_version != kAbiVersion || exp->channel_size != sizeof(Channel<T>)) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "fastchan channel ABI mismatch: the installed fastchan has version %u (%zu-byte channels), "
+                     "this extension was built for version %u (%zu-byte channels); rebuild it against the "
+                     "installed fastchan",
+                     exp->abi_version, exp->channel_size, kAbiVersion, sizeof(Channel<T>));
+        Py_DECREF(capsule);
+        return nullptr;
+    }
+    if (exp->dtype != dtype_code<T>()) {
+        PyErr_Format(PyExc_TypeError, "expected a fastchan.Channel of dtype %s, not one of dtype %s",
+                     dtype_label(dtype_code<T>()), dtype_label(exp->dtype));
+        Py_DECREF(capsule);
+        return nullptr;
+    }
+    *owner = capsule;
+    return static_cast<Channel<T>*>(exp->channel);
+}
+
+// channel_from as an owning handle. Create and destroy it with the GIL
+// held; use the channel (get(), ->) from any thread, GIL or not, while it lives.
+template <class T>
+class ChannelRef {
+public:
+    ChannelRef() = default;
+    // Empty (false) with a Python exception set if `obj` does not qualify.
+    static ChannelRef from(PyObject* obj) {
+        ChannelRef ref;
+        ref.channel_ = channel_from<T>(obj, &ref.owner_);
+        return ref;
+    }
+    ChannelRef(ChannelRef&& other) noexcept
+        : channel_(std::exchange(other.channel_, nullptr)), owner_(std::exchange(other.owner_, nullptr)) {}
+    ChannelRef& operator=(ChannelRef&& other) noexcept {
+        std::swap(channel_, other.channel_);
+        std::swap(owner_, other.owner_);
+        return *this;
+    }
+    ~ChannelRef() { Py_XDECREF(owner_); }
+
+    explicit operator bool() const noexcept { return channel_ != nullptr; }
+    Channel<T>* get() const noexcept { return channel_; }
+    Channel<T>* operator->() const noexcept { return channel_; }
+    Channel<T>& operator*() const noexcept { return *channel_; }
+
+private:
+    Channel<T>* channel_ = nullptr;
+    PyObject* owner_ = nullptr;
+};
+
+}  // namespace fastchan::python

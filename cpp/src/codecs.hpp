@@ -1,0 +1,145 @@
+// Typed channels and queues keep their items natively (int64_t, double,
+// std::string) and convert only at the Python boundary. A Codec<T> is that
+// conversion; Codec<PyObject*> keeps plain Python objects (one strong
+// reference per item held). All of it runs with the GIL held.
+#pragma once
+
+#include <Python.h>
+
+#include <cstdint>
+#include <string>
+
+namespace fastchan::py {
+
+// What a typed channel or queue stores; `object` is any Python object.
+enum class Dtype : int { object = 0, int64 = 1, float64 = 2, bytes = 3 };
+
+// The dtype's name as Python spells it ("int64"...), or nullptr for object.
+inline const char* dtype_name(Dtype d) noexcept {
+    switch (d) {
+        case Dtype::int64: return "int64";
+        case Dtype::float64: return "float64";
+        case Dtype::bytes: return "bytes";
+        case Dtype::object: break;
+    }
+    return nullptr;
+}
+
+// dtype: None, "object", "int64", "float64" or "bytes". False with
+// TypeError/ValueError naming the value otherwise.
+inline bool parse_dtype(PyObject* obj, Dtype& out) {
+    out = Dtype::object;
+    if (obj == nullptr || obj == Py_None) return true;
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "dtype must be 'int64', 'float64', 'bytes' or None, not %.100s %R",
+                     Py_TYPE(obj)->tp_name, obj);
+        return false;
+    }
+    for (Dtype d : {Dtype::int64, Dtype::float64, Dtype::bytes}) {
+        if (PyUnicode_CompareWithASCIIString(obj, dtype_name(d)) == 0) return out = d, true;
+    }
+    if (PyUnicode_CompareWithASCIIString(obj, "object") == 0) return true;
+    PyErr_Format(PyExc_ValueError, "dtype must be 'int64', 'float64', 'bytes' or None, not %R", obj);
+    return false;
+}
+
+// from_py: a native value from a borrowed object, or false with TypeError /
+// OverflowError set (naming the value) and `out` untouched.
+// to_py: a new reference holding the value (consumed), or nullptr on MemoryError.
+// release: lets go of a value that will never reach Python.
+template <class T>
+struct Codec;
+
+template <>
+struct Codec<PyObject*> {
+    static constexpr Dtype dtype = Dtype::object;
+    static bool from_py(PyObject* obj, PyObject*& out) {
+        Py_INCREF(obj);
+        out = obj;
+        return true;
+    }
+    static PyObject* to_py(PyObject*& value) { return value; }
+    static void release(PyObject*& value) { Py_DECREF(value); }
+};
+
+// As array.array('q') does: ints and objects with __index__; anything else
+// is a TypeError (floats included), and what does not fit an OverflowError.
+template <>
+struct Codec<std::int64_t> {
+    static constexpr Dtype dtype = Dtype::int64;
+    static bool from_py(PyObject* obj, std::int64_t& out) {
+        if (!PyLong_Check(obj) && !PyIndex_Check(obj)) {
+            PyErr_Format(PyExc_TypeError, "an int64 item must be an int, not %.100s %R", Py_TYPE(obj)->tp_name,
+                         obj);
+            return false;
+        }
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+        if (overflow != 0) {
+            PyErr_Format(PyExc_OverflowError, "%R does not fit in an int64 item", obj);
+            return false;
+        }
+        if (v == -1 && PyErr_Occurred()) return false;  // __index__ raised
+        out = v;
+        return true;
+    }
+    static PyObject* to_py(std::int64_t& value) { return PyLong_FromLongLong(value); }
+    static void release(std::int64_t&) {}
+};
+
+// As array.array('d') does: floats, ints and objects with __float__ or
+// __index__; an int too large for a double is an OverflowError.
+template <>
+struct Codec<double> {
+    static constexpr Dtype dtype = Dtype::float64;
+    static bool from_py(PyObject* obj, double& out) {
+        if (PyFloat_CheckExact(obj)) return out = PyFloat_AS_DOUBLE(obj), true;
+        if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyComplex_Check(obj) || !PyNumber_Check(obj)) {
+            PyErr_Format(PyExc_TypeError, "a float64 item must be a real number, not %.100s %R",
+                         Py_TYPE(obj)->tp_name, obj);
+            return false;
+        }
+        double v = PyFloat_AsDouble(obj);
+        if (v == -1.0 && PyErr_Occurred()) {
+            if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_OverflowError, "%R does not fit in a float64 item", obj);
+            }
+            return false;
+        }
+        out = v;
+        return true;
+    }
+    static PyObject* to_py(double& value) { return PyFloat_FromDouble(value); }
+    static void release(double&) {}
+};
+
+// bytes, bytearray, memoryview or any other C-contiguous buffer; items come
+// back as bytes. A str is a TypeError: encode it first.
+template <>
+struct Codec<std::string> {
+    static constexpr Dtype dtype = Dtype::bytes;
+    static bool from_py(PyObject* obj, std::string& out) {
+        if (PyBytes_CheckExact(obj)) {
+            out.assign(PyBytes_AS_STRING(obj), static_cast<std::size_t>(PyBytes_GET_SIZE(obj)));
+            return true;
+        }
+        Py_buffer view;
+        if (PyUnicode_Check(obj) || !PyObject_CheckBuffer(obj) ||
+            PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS) < 0) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "a bytes item must be a bytes-like object, not %.100s %.200R",
+                         Py_TYPE(obj)->tp_name, obj);
+            return false;
+        }
+        out.assign(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+        PyBuffer_Release(&view);
+        return true;
+    }
+    static PyObject* to_py(std::string& value) {
+        return PyBytes_FromStringAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
+    }
+    static void release(std::string&) {}
+};
+
+}  // namespace fastchan::py
