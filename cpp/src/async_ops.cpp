@@ -14,7 +14,7 @@
 #include "errors.hpp"
 #include "fast_methods.hpp"
 #include "loop_waker.hpp"
-#include "object_queue.hpp"
+#include "py_queue.hpp"
 
 namespace fastchan::py {
 
@@ -36,7 +36,7 @@ struct QueueOp {
 // First drive: try the operation; start the slow path if it would block.
 PySendResult first_send(QueueOp* op, PyObject** result) {
     LocalWakeups wakeups;
-    ObjectQueue* q = native(op->queue);
+    PyQueue* q = native(op->queue);
     if (q == nullptr) {
         *result = nullptr;
         return PYGEN_ERROR;

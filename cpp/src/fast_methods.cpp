@@ -6,21 +6,21 @@
 
 #include "errors.hpp"
 #include "loop_waker.hpp"
-#include "object_queue.hpp"
+#include "py_queue.hpp"
 
 namespace fastchan::py {
 
 // The native queue behind `self`. The method descriptor has already checked
 // that `self` is an instance of the class (or a subclass) it was added to.
-ObjectQueue* native(PyObject* self) {
+PyQueue* native(PyObject* self) {
     auto* inst = reinterpret_cast<pybind11::detail::instance*>(self);
     void* value = inst->get_value_and_holder().value_ptr();
     if (value == nullptr) {
         PyErr_Format(PyExc_TypeError, "%.200s object is not initialized (__init__ was not called)",
                      Py_TYPE(self)->tp_name);
     }
-    // SimpleObjectQueue adds no data to its single, non-virtual base.
-    return static_cast<ObjectQueue*>(value);
+    // SimplePyQueue adds no data to its single, non-virtual base.
+    return static_cast<PyQueue*>(value);
 }
 
 using detail::Clock;
@@ -109,7 +109,7 @@ PyObject* queue_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
     bool block;
     Clock::time_point deadline;
     if (!parse_block(a[1], block) || !parse_timeout(a[2], block, deadline)) return nullptr;
-    ObjectQueue* q = native(self);
+    PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     Status s = q->put(a[0], block, deadline);
     if (s != Status::ok) return raise_for(s, g_errors.full);
@@ -124,7 +124,7 @@ PyObject* queue_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
     bool block;
     Clock::time_point deadline;
     if (!parse_block(a[0], block) || !parse_timeout(a[1], block, deadline)) return nullptr;
-    ObjectQueue* q = native(self);
+    PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     PyObject* item;
     Status s = q->get(&item, block, deadline);
@@ -133,7 +133,7 @@ PyObject* queue_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
 
 PyObject* queue_put_nowait(PyObject* self, PyObject* item) {
     LocalWakeups wakeups;
-    ObjectQueue* q = native(self);
+    PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     Status s = q->put(item, false, detail::kNoDeadline);
     if (s != Status::ok) return raise_for(s, g_errors.full);
@@ -142,7 +142,7 @@ PyObject* queue_put_nowait(PyObject* self, PyObject* item) {
 
 PyObject* queue_get_nowait(PyObject* self, PyObject*) {
     LocalWakeups wakeups;
-    ObjectQueue* q = native(self);
+    PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     PyObject* item;
     Status s = q->get(&item, false, detail::kNoDeadline);
@@ -154,7 +154,7 @@ PyObject* queue_get_nowait(PyObject* self, PyObject*) {
 // Both raise ShutDown as get/put do.
 PyObject* queue_try_get(PyObject* self, PyObject*) {
     LocalWakeups wakeups;
-    ObjectQueue* q = native(self);
+    PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     PyObject* item;
     Status s = q->get(&item, false, detail::kNoDeadline);
@@ -168,7 +168,7 @@ PyObject* queue_try_get(PyObject* self, PyObject*) {
 
 PyObject* queue_try_put(PyObject* self, PyObject* item) {
     LocalWakeups wakeups;
-    ObjectQueue* q = native(self);
+    PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     Status s = q->put(item, false, detail::kNoDeadline);
     if (s == Status::ok) Py_RETURN_TRUE;
@@ -178,19 +178,19 @@ PyObject* queue_try_put(PyObject* self, PyObject* item) {
 
 PyObject* queue_qsize(PyObject* self, PyObject*) {
     LocalWakeups wakeups;
-    ObjectQueue* q = native(self);
+    PyQueue* q = native(self);
     return q ? PyLong_FromSize_t(q->qsize()) : nullptr;
 }
 
 PyObject* queue_empty(PyObject* self, PyObject*) {
     LocalWakeups wakeups;
-    ObjectQueue* q = native(self);
+    PyQueue* q = native(self);
     return q ? PyBool_FromLong(q->qsize() == 0) : nullptr;
 }
 
 PyObject* queue_full(PyObject* self, PyObject*) {
     LocalWakeups wakeups;
-    ObjectQueue* q = native(self);
+    PyQueue* q = native(self);
     return q ? PyBool_FromLong(q->full()) : nullptr;
 }
 

@@ -9,7 +9,7 @@
 
 namespace fastchan::py {
 
-class ObjectQueue;
+class PyQueue;
 
 // timeout: None or a real number; ignored when not blocking, as in the
 // stdlib. False with TypeError/ValueError (naming the value) if invalid.
@@ -21,7 +21,7 @@ bool parse_block(PyObject* obj, bool& block);
 
 // The native queue behind a queue object (fastchan.Queue, fastchan.asyncio.Queue,
 // SimpleQueue...); nullptr with TypeError set if its __init__ never ran.
-ObjectQueue* native(PyObject* self);
+PyQueue* native(PyObject* self);
 
 // Adds put, get, put_nowait, get_nowait, qsize, empty and full.
 void add_queue_fast_methods(pybind11::handle cls);

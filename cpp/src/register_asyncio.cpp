@@ -7,7 +7,7 @@
 #include "errors.hpp"
 #include "fast_methods.hpp"
 #include "loop_waker.hpp"
-#include "object_queue.hpp"
+#include "py_queue.hpp"
 
 namespace py = pybind11;
 
@@ -86,7 +86,7 @@ void register_asyncio(::py::module_& m) {
     m.def(
         "_register_get",
         [](::py::handle queue, ::py::handle waker, ::py::handle future) -> ::py::tuple {
-            auto& q = queue.cast<ObjectQueue&>();
+            auto& q = queue.cast<PyQueue&>();
             PyObject* item = nullptr;
             auto handle = register_then_recheck(q.getters(), queue, waker, future, [&] {
                 return q.get(&item, false, detail::kNoDeadline);
@@ -100,7 +100,7 @@ void register_asyncio(::py::module_& m) {
         "_register_put",
         [](::py::handle queue, ::py::handle waker, ::py::handle future,
            ::py::handle item) -> ::py::tuple {
-            auto& q = queue.cast<ObjectQueue&>();
+            auto& q = queue.cast<PyQueue&>();
             auto handle = register_then_recheck(q.putters(), queue, waker, future, [&] {
                 return q.put(item.ptr(), false, detail::kNoDeadline);
             });
@@ -112,7 +112,7 @@ void register_asyncio(::py::module_& m) {
     m.def(
         "_register_join",
         [](::py::handle queue, ::py::handle waker, ::py::handle future) -> ::py::tuple {
-            auto& q = queue.cast<ObjectQueue&>();
+            auto& q = queue.cast<PyQueue&>();
             auto handle = register_then_recheck(q.joiners(), queue, waker, future, [&] {
                 return q.unfinished_tasks() == 0 ? Status::ok : Status::empty;
             });

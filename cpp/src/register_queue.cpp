@@ -1,8 +1,12 @@
-// Binds ObjectQueue as fastchan._core._QueueCore and _SimpleQueueCore: the
+// Binds PyQueue as fastchan._core._QueueCore and _SimpleQueueCore: the
 // native bases of fastchan.Queue/LifoQueue/PriorityQueue and SimpleQueue.
 // Per-item methods come from fast_methods.cpp; the rest go through pybind11.
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <pybind11/pybind11.h>
 
@@ -10,7 +14,7 @@
 #include "errors.hpp"
 #include "fast_methods.hpp"
 #include "loop_waker.hpp"
-#include "object_queue.hpp"
+#include "py_queue.hpp"
 
 namespace py = pybind11;
 
@@ -39,28 +43,40 @@ QueueKind parse_kind(int kind) {
     return static_cast<QueueKind>(kind);
 }
 
-void put_many(ObjectQueue& q, ::py::iterable items, ::py::handle block, ::py::handle timeout) {
+void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle timeout) {
     LocalWakeups wakeups;
     bool blocking;
     detail::Clock::time_point deadline;
     if (!parse_block(block.ptr(), blocking) || !parse_timeout(timeout.ptr(), blocking, deadline)) {
         throw ::py::error_already_set();
     }
-    std::size_t put = 0;
-    for (::py::handle item : items) {
-        Status s = q.put(item.ptr(), blocking, deadline);
-        if (s == Status::interrupted) throw ::py::error_already_set();
-        if (s != Status::ok) {
-            PyErr_Format(s == Status::closed ? g_errors.shutdown : g_errors.full,
-                         "put_many: %s (%zu items were put)",
-                         s == Status::closed ? "the queue is shut down" : "the queue is full", put);
-            throw ::py::error_already_set();
+    auto [put, s] = q.visit([&](auto& f) {
+        using T = typename std::decay_t<decltype(f)>::value_type;
+        std::size_t n = 0;
+        Status s = Status::ok;
+        if constexpr (std::is_same_v<T, PyObject*>) {  // streamed: any object goes
+            for (::py::handle item : items) {
+                if ((s = q.put(item.ptr(), blocking, deadline)) != Status::ok) break;
+                ++n;
+            }
+        } else {  // converted first: a bad item raises before any is put
+            std::vector<T> batch = batch_from_py<T>(items);
+            for (T& value : batch) {
+                if ((s = q.put_value(f, value, blocking, deadline)) != Status::ok) break;
+                ++n;
+            }
         }
-        ++put;
+        return std::pair<std::size_t, Status>(n, s);
+    });
+    if (s == Status::interrupted) throw ::py::error_already_set();
+    if (s != Status::ok) {
+        PyErr_Format(s == Status::closed ? g_errors.shutdown : g_errors.full, "put_many: %s (%zu items were put)",
+                     s == Status::closed ? "the queue is shut down" : "the queue is full", put);
+        throw ::py::error_already_set();
     }
 }
 
-::py::list get_many(ObjectQueue& q, ::py::handle max_items, ::py::handle block, ::py::handle timeout) {
+::py::object get_many(PyQueue& q, ::py::handle max_items, ::py::handle block, ::py::handle timeout, bool as_array) {
     LocalWakeups wakeups;
     std::size_t max = parse_max_items(max_items);
     bool blocking;
@@ -68,22 +84,27 @@ void put_many(ObjectQueue& q, ::py::iterable items, ::py::handle block, ::py::ha
     if (!parse_block(block.ptr(), blocking) || !parse_timeout(timeout.ptr(), blocking, deadline)) {
         throw ::py::error_already_set();
     }
-    ::py::list out;
-    PyObject* item = nullptr;
-    Status s = q.get(&item, blocking, deadline);
-    while (s == Status::ok) {
-        ListSink{out}.push_back(item);
-        if (static_cast<std::size_t>(PyList_GET_SIZE(out.ptr())) == max) break;
-        s = q.get(&item, false, deadline);
-    }
-    if (PyList_GET_SIZE(out.ptr()) == 0) {
-        raise_for(s, g_errors.empty);
-        throw ::py::error_already_set();
-    }
-    // Items in hand end the batch: an error after them (a PriorityQueue
-    // comparison) is raised by the next call instead of losing them.
-    if (s == Status::interrupted) PyErr_Clear();
-    return out;
+    return q.visit([&](auto& f) {
+        using T = typename std::decay_t<decltype(f)>::value_type;
+        check_as_array<T>(as_array);
+        std::vector<T> items;
+        std::optional<T> item;
+        Status s = blocking ? f.recv_until(item, deadline, GilWait{}) : f.try_recv(item);
+        while (s == Status::ok) {
+            items.push_back(std::move(*item));
+            if (items.size() == max) break;
+            item.reset();
+            s = f.try_recv(item);
+        }
+        if (items.empty()) {
+            raise_for(s, g_errors.empty);
+            throw ::py::error_already_set();
+        }
+        // Items in hand end the batch: an error after them (a PriorityQueue
+        // comparison) is raised by the next call instead of losing them.
+        if (s == Status::interrupted) PyErr_Clear();
+        return batch_result(items, as_array);
+    });
 }
 
 // put_many / get_many, on every queue class.
@@ -95,15 +116,19 @@ void add_batch_methods(Class& cls) {
             }, ::py::arg("items"), ::py::arg("block") = true, ::py::arg("timeout") = ::py::none(),
             "Put every item of `items`, in order, each as put(item, block, timeout)\n"
             "would; the timeout bounds the whole batch. Full or ShutDown say how\n"
-            "many items were put before.");
-    cls.def("get_many", [](Queue& q, ::py::handle max_items, ::py::handle block, ::py::handle timeout) {
-                return get_many(q, max_items, block, timeout);
-            }, ::py::arg("max_items"), ::py::arg("block") = true,
-            ::py::arg("timeout") = ::py::none(),
+            "many items were put before. A typed queue converts the whole batch\n"
+            "first, so a bad item raises TypeError/OverflowError before any is put.");
+    cls.def("get_many", [](Queue& q, ::py::handle max_items, ::py::handle block, ::py::handle timeout,
+                           bool as_array) { return get_many(q, max_items, block, timeout, as_array); },
+            ::py::arg("max_items"), ::py::arg("block") = true, ::py::arg("timeout") = ::py::none(),
+            ::py::arg("as_array") = false,
             "Remove and return 1 to max_items items, in order: wait (as get(block,\n"
             "timeout) would) for the first, then take whatever else is ready at once.\n"
             "Raises Empty when there is nothing (non-blocking or after the timeout),\n"
-            "ShutDown once the queue is shut down and drained.");
+            "ShutDown once the queue is shut down and drained. as_array=True (dtype\n"
+            "int64 or float64) returns an array.array instead of a list.");
+    cls.def_property_readonly("dtype", [](Queue& q) { return dtype_object(q.dtype()); },
+                              "'int64', 'float64' or 'bytes' for a typed queue; None for objects.");
 }
 
 }  // namespace
@@ -113,25 +138,27 @@ void register_queue(::py::module_& m) {
     m.attr("LIFO") = static_cast<int>(QueueKind::lifo);
     m.attr("PRIORITY") = static_cast<int>(QueueKind::priority);
 
-    ::py::class_<ObjectQueue, std::shared_ptr<ObjectQueue>> queue(
+    ::py::class_<PyQueue, std::shared_ptr<PyQueue>> queue(
         m, "_QueueCore", "Native queue of Python objects (base of fastchan.Queue).");
     queue
         // A second Python object on the same native queue (sync_q / async_q).
-        .def(::py::init([](std::shared_ptr<ObjectQueue> same) { return same; }),
+        .def(::py::init([](std::shared_ptr<PyQueue> same) { return same; }),
              ::py::arg("same"))
-        .def(::py::init([](::py::handle maxsize, int kind) {
-                 return std::make_shared<ObjectQueue>(parse_maxsize(maxsize), parse_kind(kind));
+        .def(::py::init([](::py::handle maxsize, int kind, ::py::handle dtype) {
+                 Dtype d;
+                 if (!parse_dtype(dtype.ptr(), d)) throw ::py::error_already_set();
+                 return std::make_shared<PyQueue>(parse_maxsize(maxsize), parse_kind(kind), d);
              }),
-             ::py::arg("maxsize") = 0, ::py::arg("kind") = 0)
-        .def_property_readonly("maxsize", &ObjectQueue::maxsize,
+             ::py::arg("maxsize") = 0, ::py::arg("kind") = 0, ::py::arg("dtype") = ::py::none())
+        .def_property_readonly("maxsize", &PyQueue::maxsize,
                                "The bound given at construction; <= 0 means unbounded.")
-        .def_property_readonly("unfinished_tasks", &ObjectQueue::unfinished_tasks,
+        .def_property_readonly("unfinished_tasks", &PyQueue::unfinished_tasks,
                                "Items put and not yet marked done with task_done().")
-        .def_property_readonly("is_shutdown", &ObjectQueue::is_shutdown,
+        .def_property_readonly("is_shutdown", &PyQueue::is_shutdown,
                                "True once shutdown() was called.")
         .def(
             "task_done",
-            [](ObjectQueue& q) {
+            [](PyQueue& q) {
                 LocalWakeups wakeups;
                 if (!q.task_done()) throw ::py::value_error("task_done() called too many times");
             },
@@ -139,7 +166,7 @@ void register_queue(::py::module_& m) {
             "Raises ValueError if called more times than there were items put.")
         .def(
             "join",
-            [](ObjectQueue& q) {
+            [](PyQueue& q) {
                 LocalWakeups wakeups;
                 if (q.join() == Status::interrupted) throw ::py::error_already_set();
             },
@@ -147,7 +174,7 @@ void register_queue(::py::module_& m) {
             "task_done(). The GIL is released while waiting.")
         .def(
             "shutdown",
-            [](ObjectQueue& q, bool immediate) {
+            [](PyQueue& q, bool immediate) {
                 LocalWakeups wakeups;
                 q.shutdown(immediate);
             },
@@ -159,7 +186,7 @@ void register_queue(::py::module_& m) {
     add_batch_methods(queue);
     add_queue_fast_methods(queue);
 
-    ::py::class_<SimpleObjectQueue> simple(
+    ::py::class_<SimplePyQueue> simple(
         m, "_SimpleQueueCore", "Native unbounded FIFO queue (base of fastchan.SimpleQueue).");
     simple.def(::py::init<>());
     add_batch_methods(simple);

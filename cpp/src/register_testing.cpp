@@ -16,7 +16,7 @@
 #include "codecs.hpp"
 
 #include "py_channel.hpp"
-#include "object_queue.hpp"
+#include "py_queue.hpp"
 
 namespace py = pybind11;
 
@@ -64,7 +64,7 @@ private:
 // Into a fastchan queue (objects).
 class QueueFeed final : public Feed {
 public:
-    QueueFeed(::py::object queue, ::py::iterable items) : queue_obj_(std::move(queue)), queue_(queue_obj_.cast<ObjectQueue&>()) {
+    QueueFeed(::py::object queue, ::py::iterable items) : queue_obj_(std::move(queue)), queue_(queue_obj_.cast<PyQueue&>()) {
         for (::py::handle item : items) refs_.push_back(item.inc_ref().ptr());
     }
     ~QueueFeed() override {
@@ -78,13 +78,16 @@ public:
 
 private:
     ::py::object queue_obj_;
-    ObjectQueue& queue_;
+    PyQueue& queue_;
     std::vector<PyObject*> refs_;
     std::size_t sent_ = 0;
 };
 
 std::unique_ptr<Feed> make_feed(::py::object target, ::py::iterable items) {
-    if (!::py::isinstance<PyChannel>(target)) return std::make_unique<QueueFeed>(std::move(target), items);
+    if (!::py::isinstance<PyChannel>(target)) {
+        if (target.cast<PyQueue&>().dtype() != Dtype::object) throw ::py::type_error("_NativeProducer: a typed queue");
+        return std::make_unique<QueueFeed>(std::move(target), items);
+    }
     return target.cast<PyChannel&>().visit([&](auto& c) -> std::unique_ptr<Feed> {
         using T = typename std::decay_t<decltype(c)>::value_type;
         return std::make_unique<ChannelFeed<T>>(target, items);

@@ -14,12 +14,13 @@ no GIL needed by the waker. A cancelled waiter never loses an item: it passes
 a wake-up it was given on to the next waiter.
 """
 
+import array as _array
 import asyncio as _asyncio
 import sys
 import weakref as _weakref
 
 from . import _core, _views
-from ._base import QueueBase
+from ._base import TYPECODES as _TYPECODES, QueueBase, check_as_array as _check_as_array
 from ._errors import Empty as QueueEmpty, Full as QueueFull, ShutDown as QueueShutDown
 
 __all__ = ["Queue", "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull", "QueueShutDown"]
@@ -121,14 +122,18 @@ class Queue(QueueBase):
         for item in items:
             await self.put(item)
 
-    async def get_many(self, max_items):
+    async def get_many(self, max_items, as_array=False):
         """Wait for an item, then take whatever else is ready at once: a list
-        of 1 to max_items items, in order."""
+        of 1 to max_items items, in order. as_array=True (dtype int64 or
+        float64) returns an array.array instead."""
         max_items = _core._max_items(max_items)
-        items = [await self.get()]
+        if as_array:
+            _check_as_array(self)
+        first = await self.get()
+        items = _array.array(_TYPECODES[self.dtype], [first]) if as_array else [first]
         if max_items > 1:
             try:
-                items += _core._QueueCore.get_many(self, max_items - 1, False)
+                items += _core._QueueCore.get_many(self, max_items - 1, False, None, as_array)
             except Exception:  # Empty, ShutDown, a comparison: the next call sees it
                 pass
         return items

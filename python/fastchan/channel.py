@@ -27,6 +27,7 @@ import math
 import operator
 
 from . import _core
+from ._base import TYPECODES as _TYPECODES, check_as_array as _check_as_array
 from ._errors import ChannelClosed
 from ._select import CLOSED, recv, select_async, send
 
@@ -129,11 +130,3 @@ class Channel(_core._ChannelCore):
         state = " closed" if self.closed else ""
         return f"<fastchan.Channel {capacity}{dtype} buffered={len(self)}{state}>"
 
-
-_TYPECODES = {"int64": "q", "float64": "d"}
-
-
-def _check_as_array(channel):
-    if channel.dtype not in _TYPECODES:
-        dtype = "None (objects)" if channel.dtype is None else channel.dtype
-        raise ValueError(f"as_array=True needs dtype 'int64' or 'float64', not {dtype}")

@@ -1,11 +1,14 @@
 // A growable buffer behind a spin lock: the unbounded flavor, and bounded
-// queues too large to preallocate as a ring. Order is FIFO, or LIFO for
-// stack-like queues.
+// queues too large to preallocate as a ring. Order is FIFO, LIFO for
+// stack-like queues, or lowest first (a binary min-heap by operator<, as
+// heapq orders) for priority queues.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -16,7 +19,7 @@
 
 namespace fastchan::flavors {
 
-enum class Order { fifo, lifo };
+enum class Order { fifo, lifo, lowest };
 
 template <class T, Order order = Order::fifo>
 class ListBuffer {
@@ -33,6 +36,7 @@ public:
         if (closed_.load(std::memory_order_relaxed)) return Status::closed;
         if (items_.size() >= cap_) return Status::full;
         items_.push_back(std::move(value));
+        if constexpr (order == Order::lowest) std::push_heap(items_.begin(), items_.end(), std::greater<>{});
         return Status::ok;
     }
 
@@ -45,6 +49,7 @@ public:
             out.emplace(std::move(items_.front()));
             items_.pop_front();
         } else {
+            if constexpr (order == Order::lowest) std::pop_heap(items_.begin(), items_.end(), std::greater<>{});
             out.emplace(std::move(items_.back()));
             items_.pop_back();
         }

@@ -1,0 +1,264 @@
+// PyQueue: the native queue behind fastchan.Queue, LifoQueue, PriorityQueue
+// and SimpleQueue (and their asyncio twins). Its items are Python objects
+// (one strong reference per buffered item) or, for a typed queue, int64_t,
+// double or std::string converted at the boundary (codecs.hpp). It keeps
+// queue.Queue's task accounting (task_done/join) and Python 3.13's shutdown. Every method is called with the GIL held; blocking
+// ones release it only while they sleep (GilWait).
+#pragma once
+
+#include <Python.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <fastchan/buffered.hpp>
+#include <fastchan/detail/any_flavor.hpp>
+#include <fastchan/flavors/array.hpp>
+#include <fastchan/flavors/list.hpp>
+
+#include "codecs.hpp"
+#include "gil_wait.hpp"
+#include "object_heap.hpp"
+
+namespace fastchan::py {
+
+enum class QueueKind : int { fifo = 0, lifo = 1, priority = 2 };
+
+// Bounded FIFO queues up to this size preallocate a lock-free ring; larger
+// bounds (stdlib code sometimes passes huge ones) use a growable list.
+inline constexpr Py_ssize_t kMaxRingSize = 1 << 16;
+
+class PyQueue {
+public:
+    PyQueue(Py_ssize_t maxsize, QueueKind kind, Dtype dtype = Dtype::object)
+        : maxsize_(maxsize), flavor_(make_flavor(maxsize, kind, dtype)) {}
+    PyQueue(const PyQueue&) = delete;
+    PyQueue& operator=(const PyQueue&) = delete;
+
+    ~PyQueue() {
+        std::vector<PyObject*> objects;
+        drop_all(objects);
+        for (PyObject* item : objects) Py_DECREF(item);
+    }
+
+    // ok, full, timeout, closed (shut down), or interrupted (Python error
+    // set: KeyboardInterrupt, or an item of the wrong type for a typed
+    // queue, the queue untouched). `item` is borrowed.
+    Status put(PyObject* item, bool block, detail::Clock::time_point deadline) {
+        return flavor_.visit([&](auto& f) {
+            using T = typename std::decay_t<decltype(f)>::value_type;
+            T value;
+            if (!Codec<T>::from_py(item, value)) return Status::interrupted;
+            Status s = put_value(f, value, block, deadline);
+            if (s != Status::ok) Codec<T>::release(value);
+            return s;
+        });
+    }
+
+    // put() of a native value into `f`, this queue's flavor (see visit()):
+    // on success the value is moved in; on failure it is left untouched.
+    template <class F>
+    Status put_value(F& f, typename F::value_type& value, bool block, detail::Clock::time_point deadline) {
+        if (shutdown_.load(std::memory_order_relaxed)) return Status::closed;
+        Status s = block ? f.send_until(value, deadline, GilWait{}) : f.try_send(value);
+        if (s == Status::ok) {
+            // Still under the GIL since the item went in: no consumer's
+            // task_done() can run in between.
+            unfinished_.store(unfinished_.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+        }
+        return s;
+    }
+
+    // ok (*out is a new reference), empty, timeout, closed (shut down and
+    // drained), or interrupted (Python error set).
+    Status get(PyObject** out, bool block, detail::Clock::time_point deadline) {
+        return flavor_.visit([&](auto& f) {
+            using T = typename std::decay_t<decltype(f)>::value_type;
+            std::optional<T> item;
+            Status s = block ? f.recv_until(item, deadline, GilWait{}) : f.try_recv(item);
+            if (s == Status::ok && (*out = Codec<T>::to_py(*item)) == nullptr) return Status::interrupted;
+            return s;
+        });
+    }
+
+    // From a C++ thread that does not hold the GIL. `ref` is a reference the
+    // caller took with the GIL; it moves into the queue on success. Waiting
+    // threads and event loops are woken as by a Python producer.
+    Status put_from_native(PyObject*& ref, detail::Clock::time_point deadline) {
+        if (shutdown_.load(std::memory_order_relaxed)) return Status::closed;
+        // Counted before the item is visible, so its task_done() finds it.
+        native_unfinished_.fetch_add(1, std::memory_order_relaxed);
+        Status s = flavor_.visit([&](auto& f) {
+            if constexpr (std::is_same_v<typename std::decay_t<decltype(f)>::value_type, PyObject*>) {
+                return f.send_until(ref, deadline);
+            } else {
+                return Status::interrupted;  // a typed queue: the caller checks dtype() first
+            }
+        });
+        if (s != Status::ok) {
+            native_unfinished_.fetch_sub(1, std::memory_order_relaxed);
+            std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
+            joiners_.notify_all();
+        }
+        return s;
+    }
+
+    std::size_t qsize() const {
+        return flavor_.visit([](auto& f) { return f.size(); });
+    }
+    Py_ssize_t maxsize() const noexcept { return maxsize_; }
+    bool full() const { return maxsize_ > 0 && qsize() >= static_cast<std::size_t>(maxsize_); }
+
+    Py_ssize_t unfinished_tasks() const noexcept {
+        return unfinished_.load(std::memory_order_relaxed) +
+               native_unfinished_.load(std::memory_order_relaxed);
+    }
+
+    // False if called more times than items were put.
+    bool task_done() {
+        Py_ssize_t left = unfinished_.load(std::memory_order_relaxed);
+        if (left > 0) {
+            unfinished_.store(left - 1, std::memory_order_relaxed);
+        } else {
+            Py_ssize_t native = native_unfinished_.load(std::memory_order_relaxed);
+            do {
+                if (native <= 0) return false;
+            } while (!native_unfinished_.compare_exchange_weak(native, native - 1,
+                                                               std::memory_order_relaxed));
+        }
+        if (unfinished_tasks() == 0) {
+            std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
+            joiners_.notify_all();
+        }
+        return true;
+    }
+
+    // ok once every put item was marked done; interrupted if a signal handler raised.
+    Status join() {
+        GilWait policy;
+        return detail::wait_until(
+            joiners_,
+            [&] { return unfinished_tasks() == 0 ? Status::ok : Status::empty; },
+            detail::kNoDeadline, policy);
+    }
+
+    // Where non-thread waiters (event loop tasks) register; see loop_waker.hpp.
+    WaitList& getters() {
+        return flavor_.visit([](auto& f) -> WaitList& { return f.receivers(); });
+    }
+    WaitList& putters() {
+        return flavor_.visit([](auto& f) -> WaitList& { return f.senders(); });
+    }
+    WaitList& joiners() noexcept { return joiners_; }
+
+    bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_relaxed); }
+
+    Dtype dtype() const {
+        return flavor_.visit([](auto& f) { return Codec<typename std::decay_t<decltype(f)>::value_type>::dtype; });
+    }
+
+    // Calls fn(flavor&) on the buffered flavor behind it (for typed batches).
+    template <class Fn>
+    decltype(auto) visit(Fn&& fn) {
+        return flavor_.visit(std::forward<Fn>(fn));
+    }
+
+    // Python 3.13's Queue.shutdown(): puts fail from now on; getters drain,
+    // then fail. `immediate` also drops what is buffered and counts each
+    // dropped item as done, which may release join().
+    void shutdown(bool immediate) {
+        shutdown_.store(true, std::memory_order_relaxed);
+        flavor_.visit([](auto& f) { return f.close(); });
+        if (!immediate) return;
+        std::vector<PyObject*> dropped;
+        std::size_t count = drop_all(dropped);
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!task_done()) break;  // counts each dropped item as done
+        }
+        std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
+        joiners_.notify_all();
+        // Last: a dropped item's __del__ may call back into this queue.
+        for (PyObject* item : dropped) Py_DECREF(item);
+    }
+
+private:
+    template <class T>
+    using Ring = Buffered<flavors::ArrayBuffer<T>>;
+    template <class T, flavors::Order order = flavors::Order::fifo>
+    using List = Buffered<flavors::ListBuffer<T, order>>;
+    using Heap = Buffered<ObjectHeap>;  // PriorityQueue of objects: Python's `<`
+    using Flavor = detail::AnyFlavor<Ring<PyObject*>, List<PyObject*>, List<PyObject*, flavors::Order::lifo>, Heap,
+                                     Ring<std::int64_t>, List<std::int64_t>, List<std::int64_t, flavors::Order::lifo>,
+                                     List<std::int64_t, flavors::Order::lowest>, Ring<double>, List<double>,
+                                     List<double, flavors::Order::lifo>, List<double, flavors::Order::lowest>,
+                                     Ring<std::string>, List<std::string>, List<std::string, flavors::Order::lifo>,
+                                     List<std::string, flavors::Order::lowest>>;
+
+    template <class T>
+    static Flavor make_typed(Py_ssize_t maxsize, QueueKind kind) {
+        std::size_t cap = maxsize > 0 ? static_cast<std::size_t>(maxsize)
+                                      : std::numeric_limits<std::size_t>::max();
+        switch (kind) {
+            case QueueKind::lifo: return Flavor(std::in_place_type<List<T, flavors::Order::lifo>>, cap);
+            case QueueKind::priority:
+                if constexpr (std::is_same_v<T, PyObject*>) return Flavor(std::in_place_type<Heap>, cap);
+                else return Flavor(std::in_place_type<List<T, flavors::Order::lowest>>, cap);
+            case QueueKind::fifo: break;
+        }
+        if (maxsize > 0 && maxsize <= kMaxRingSize) return Flavor(std::in_place_type<Ring<T>>, cap);
+        return Flavor(std::in_place_type<List<T>>, cap);
+    }
+
+    static Flavor make_flavor(Py_ssize_t maxsize, QueueKind kind, Dtype dtype) {
+        switch (dtype) {
+            case Dtype::int64: return make_typed<std::int64_t>(maxsize, kind);
+            case Dtype::float64: return make_typed<double>(maxsize, kind);
+            case Dtype::bytes: return make_typed<std::string>(maxsize, kind);
+            case Dtype::object: break;
+        }
+        return make_typed<PyObject*>(maxsize, kind);
+    }
+
+    // Takes every buffered item out: objects are appended to `objects`
+    // (references owned by the caller, to drop last: a __del__ may call
+    // back into this queue), typed items discarded. Returns how many.
+    std::size_t drop_all(std::vector<PyObject*>& objects) {
+        if (Heap* heap = flavor_.get_if<Heap>()) {
+            heap->buffer().take_all(objects);  // no comparisons: order is moot here
+            return objects.size();
+        }
+        return flavor_.visit([&](auto& f) {
+            using T = typename std::decay_t<decltype(f)>::value_type;
+            std::size_t n = 0;
+            for (std::optional<T> item; f.try_recv(item) == Status::ok; item.reset(), ++n) {
+                if constexpr (std::is_same_v<T, PyObject*>) objects.push_back(*item);
+            }
+            return n;
+        });
+    }
+
+    const Py_ssize_t maxsize_;
+    Flavor flavor_;
+    // Items put and not yet done: by Python callers (changed only under the
+    // GIL; atomic so waiters may read it) and by native threads (no GIL).
+    std::atomic<Py_ssize_t> unfinished_{0};
+    std::atomic<Py_ssize_t> native_unfinished_{0};
+    std::atomic<bool> shutdown_{false};
+    WaitList joiners_;
+};
+
+// SimpleQueue's native type: the same queue, unbounded FIFO, with only
+// SimpleQueue's methods exposed.
+class SimplePyQueue : public PyQueue {
+public:
+    SimplePyQueue() : PyQueue(0, QueueKind::fifo) {}
+};
+
+}  // namespace fastchan::py
