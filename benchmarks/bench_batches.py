@@ -1,14 +1,21 @@
-"""Batches: put_many/get_many on fastchan's queue and channel against
-queue.Queue's per-item put/get (the stdlib has no batch API).
+"""Batches: put_many/get_many on fastchan's queues and channels, object
+and typed (dtype="int64"), against queue.Queue's per-item put/get (the
+stdlib has no batch API).
 
     python benchmarks/bench_batches.py [--n N] [--batch B] [--rounds R]
 
-One producer thread and one consumer thread move N Python ints through a
-queue of 1024 slots. Alternating rounds in one process; median items per
-second and the ratio against queue.Queue.
+One producer thread and one consumer thread move N ints through a queue of
+1024 slots. A typed producer sends list slices or array.array('q') slices;
+a typed consumer takes get_many(..., as_array=True). The last row's producer
+is a C++ thread holding no GIL (fastchan's test aid, which reaches the
+channel through the capsule API of fastchan/python.hpp as another extension
+would); its timing includes converting the N ints for it. Alternating
+rounds in one process; median items per second and the ratio against
+queue.Queue.
 """
 
 import argparse
+import array
 import os
 import platform
 import queue
@@ -41,13 +48,13 @@ def stdlib_items(n, batch):
     return run(produce, consume, n)
 
 
-def batches(make, end, ended):
-    """One producer put_many's batches and then calls end(q); one consumer
-    get_many's until `ended` is raised."""
+def batches(make, end, ended, source=list, as_array=False):
+    """One producer put_many's batches (slices of `source`) and then calls
+    end(q); one consumer get_many's until `ended` is raised."""
 
     def contender(n, batch):
         q = make()
-        items = list(range(n))
+        items = source(range(n))
 
         def produce():
             for start in range(0, n, batch):
@@ -58,7 +65,7 @@ def batches(make, end, ended):
             count = 0
             try:
                 while True:
-                    count += len(q.get_many(batch))
+                    count += len(q.get_many(batch, as_array=as_array) if as_array else q.get_many(batch))
             except ended:
                 out.append(count)
 
@@ -67,8 +74,40 @@ def batches(make, end, ended):
     return contender
 
 
+def int64s(values):
+    return array.array("q", values)
+
+
 fastchan_queue_batches = batches(lambda: fastchan.Queue(1024), fastchan.Queue.shutdown, fastchan.ShutDown)
 fastchan_channel_batches = batches(lambda: fastchan.Channel(1024), fastchan.Channel.close, fastchan.ChannelClosed)
+typed_channel_lists = batches(lambda: fastchan.Channel(1024, dtype="int64"), fastchan.Channel.close,
+                              fastchan.ChannelClosed, list, True)
+typed_channel_arrays = batches(lambda: fastchan.Channel(1024, dtype="int64"), fastchan.Channel.close,
+                               fastchan.ChannelClosed, int64s, True)
+typed_queue_arrays = batches(lambda: fastchan.Queue(1024, dtype="int64"), fastchan.Queue.shutdown,
+                             fastchan.ShutDown, int64s, True)
+
+
+def native_producer(n, batch):
+    """A C++ thread sends 0..n-1 into an int64 channel (then the main thread
+    closes it); a Python thread drains it with get_many(as_array=True)."""
+    channel = fastchan.Channel(1024, dtype="int64")
+    producers = []
+
+    def produce():
+        producers.append(fastchan._core._NativeProducer(channel, range(n)))
+        producers[0].join()
+        channel.close()
+
+    def consume(out):
+        count = 0
+        try:
+            while True:
+                count += len(channel.get_many(batch, as_array=True))
+        except fastchan.ChannelClosed:
+            out.append(count)
+
+    return run(produce, consume, n)
 
 
 def run(produce, consume, n):
@@ -94,7 +133,11 @@ def main():
           f"median of {args.rounds} alternating rounds\n")
     contenders = [("queue.Queue put/get per item", stdlib_items),
                   ("fastchan.Queue put_many/get_many", fastchan_queue_batches),
-                  ("fastchan.Channel put_many/get_many", fastchan_channel_batches)]
+                  ("fastchan.Channel put_many/get_many", fastchan_channel_batches),
+                  ("fastchan.Channel int64, list in, array out", typed_channel_lists),
+                  ("fastchan.Channel int64, array in, array out", typed_channel_arrays),
+                  ("fastchan.Queue int64, array in, array out", typed_queue_arrays),
+                  ("C++ thread -> fastchan.Channel int64 -> get_many", native_producer)]
     rates = {name: [] for name, _ in contenders}
     for _ in range(args.rounds):
         for name, fn in contenders:

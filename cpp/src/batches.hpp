@@ -106,13 +106,15 @@ pybind11::list batch_to_list(std::vector<T>& items) {
 template <class T>
 pybind11::object batch_to_array(const std::vector<T>& items) {
     static_assert(std::is_arithmetic_v<T>);
-    pybind11::object array = pybind11::module_::import("array").attr("array")(std::is_same_v<T, double> ? "d" : "q");
-    PyObject* bytes = PyMemoryView_FromMemory(const_cast<char*>(reinterpret_cast<const char*>(items.data())),
-                                              static_cast<Py_ssize_t>(items.size() * sizeof(T)), PyBUF_READ);
-    if (bytes == nullptr) throw pybind11::error_already_set();
-    pybind11::object view = pybind11::reinterpret_steal<pybind11::object>(bytes);
-    array.attr("frombytes")(view);
-    return array;
+    static PyObject* array_type = pybind11::object(pybind11::module_::import("array").attr("array")).release().ptr();
+    static PyObject* typecode = PyUnicode_InternFromString(std::is_same_v<T, double> ? "d" : "q");
+    // array(typecode, bytes) takes the bytes as frombytes() would.
+    pybind11::object bytes = pybind11::reinterpret_steal<pybind11::object>(PyBytes_FromStringAndSize(
+        reinterpret_cast<const char*>(items.data()), static_cast<Py_ssize_t>(items.size() * sizeof(T))));
+    if (!bytes) throw pybind11::error_already_set();
+    PyObject* array = PyObject_CallFunctionObjArgs(array_type, typecode, bytes.ptr(), nullptr);
+    if (array == nullptr) throw pybind11::error_already_set();
+    return pybind11::reinterpret_steal<pybind11::object>(array);
 }
 
 // as_array needs an int64/float64 dtype: checked before anything is

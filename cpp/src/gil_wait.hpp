@@ -63,11 +63,53 @@ public:
     }
 
     bool interrupted() noexcept { return main_thread_ && PyErr_CheckSignals() < 0; }
+    bool is_main_thread() const noexcept { return main_thread_; }
 
 private:
     bool main_thread_;
     detail::Clock::duration linger_;
     PyThreadState* saved_ = nullptr;
+};
+
+// The wait policy for a batch of native values (a typed channel's
+// put_many/get_many): the GIL is released for the whole batch, not just
+// while sleeping, so a producer and a consumer move items in parallel
+// instead of taking turns with the GIL. Nothing in between may touch Python.
+// With no GIL to starve a peer it spins before sleeping; the main thread
+// still sleeps in slices and takes the GIL briefly to run signal handlers.
+class BatchWithoutGil {
+public:
+    static constexpr bool spin_first = true;
+
+    BatchWithoutGil() { gil_.release(); }
+    // Takes the GIL back (unless an interruption already did). May not
+    // return during finalization, as GilWait::reacquire.
+    ~BatchWithoutGil() noexcept(false) {
+        if (!held_) gil_.reacquire();
+    }
+    BatchWithoutGil(const BatchWithoutGil&) = delete;
+    BatchWithoutGil& operator=(const BatchWithoutGil&) = delete;
+
+    detail::Clock::duration linger() const noexcept { return detail::Clock::duration::zero(); }
+    detail::Clock::time_point slice_end(detail::Clock::time_point deadline) const noexcept {
+        return gil_.slice_end(deadline);
+    }
+    void release() noexcept {}
+    void reacquire() noexcept {}
+
+    // The main thread, between slices: KeyboardInterrupt (or another
+    // handler's error) stops the batch, with the GIL held from then on.
+    bool interrupted() {
+        if (!gil_.is_main_thread()) return false;
+        gil_.reacquire();
+        if (PyErr_CheckSignals() < 0) return held_ = true;
+        gil_.release();
+        return false;
+    }
+
+private:
+    GilWait gil_;
+    bool held_ = false;
 };
 
 }  // namespace fastchan::py

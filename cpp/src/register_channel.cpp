@@ -75,7 +75,8 @@ std::pair<std::size_t, Status> send_batch(Channel<T>& ch, ::py::iterable items, 
         return {sent, Status::ok};
     } else {
         std::vector<T> batch = batch_from_py<T>(items);
-        return ch.send_many(batch.begin(), batch.end(), deadline, GilWait{});
+        BatchWithoutGil no_gil;
+        return ch.send_many(batch.begin(), batch.end(), deadline, no_gil);
     }
 }
 
@@ -194,7 +195,13 @@ void register_channel(::py::module_& m) {
                     using T = typename std::decay_t<decltype(c)>::value_type;
                     check_as_array<T>(as_array);
                     std::vector<T> items;
-                    Status s = c.recv_many(items, max, deadline, GilWait{});
+                    Status s;
+                    if constexpr (std::is_same_v<T, PyObject*>) {
+                        s = c.recv_many(items, max, deadline, GilWait{});
+                    } else {
+                        BatchWithoutGil no_gil;  // native values: no Python until it is back
+                        s = c.recv_many(items, max, deadline, no_gil);
+                    }
                     if (s != Status::ok) raise_failed(s, "get_many");
                     return batch_result(items, as_array);
                 });
