@@ -61,9 +61,10 @@ PySendResult first_send(QueueOp* op, PyObject** result) {
         *result = nullptr;
         return PYGEN_ERROR;
     }
+    // "(O)", not "O": a tuple item must stay one argument.
     op->delegate = op->kind == OpKind::get
                        ? PyObject_CallMethod(op->queue, "_get_slow", nullptr)
-                       : PyObject_CallMethod(op->queue, "_put_slow", "O", op->item);
+                       : PyObject_CallMethod(op->queue, "_put_slow", "(O)", op->item);
     if (op->delegate == nullptr) {
         *result = nullptr;
         return PYGEN_ERROR;

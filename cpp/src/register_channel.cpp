@@ -215,6 +215,23 @@ void register_channel(::py::module_& m) {
             "dtype", [](PyChannel& ch) { return dtype_object(ch.dtype()); },
             "'int64', 'float64' or 'bytes' for a typed channel; None for objects.")
         .def(
+            "_check_batch",
+            [](PyChannel& ch, ::py::iterable items) -> ::py::object {
+                return ch.visit([&](auto& c) -> ::py::object {
+                    using T = typename std::decay_t<decltype(c)>::value_type;
+                    if constexpr (std::is_same_v<T, PyObject*>) {
+                        return std::move(items);  // any object goes: streamed as it comes
+                    } else {
+                        ::py::list all(::py::iter(items));
+                        batch_from_py<T>(all);  // raises for a bad item
+                        return std::move(all);
+                    }
+                });
+            },
+            ::py::arg("items"),
+            "For the awaitable batches: a typed channel's batch as a list, every item\n"
+            "checked (TypeError/OverflowError before any is sent); objects as given.")
+        .def(
             "__fastchan_channel__",
             [](::py::handle self) { return ::py::reinterpret_steal<::py::object>(export_channel(self)); },
             "A capsule holding the native channel, for another extension module\n"
@@ -230,9 +247,10 @@ void register_channel(::py::module_& m) {
             [nonblocking](PyChannel& ch, ::py::handle item) {
                 LocalWakeups wakeups;
                 Status s = ch.send(item.ptr(), nonblocking);
+                if (s == Status::interrupted) throw ::py::error_already_set();  // a bad item
                 return s == Status::ok ? 0 : s == Status::closed ? 2 : 1;
             },
-            ::py::arg("item"), "try_send: 0 sent, 1 would wait, 2 closed.")
+            ::py::arg("item"), "try_send: 0 sent, 1 would wait, 2 closed (TypeError... for a bad item).")
         .def(
             "_poll",
             [nonblocking](PyChannel& ch, ::py::handle closed_marker) -> ::py::object {
@@ -240,6 +258,7 @@ void register_channel(::py::module_& m) {
                 PyObject* item = nullptr;
                 Status s = ch.recv(&item, nonblocking);
                 if (s == Status::ok) return ::py::reinterpret_steal<::py::object>(item);
+                if (s == Status::interrupted) throw ::py::error_already_set();  // MemoryError
                 if (s == Status::closed) return ::py::reinterpret_borrow<::py::object>(closed_marker);
                 return ::py::reinterpret_borrow<::py::object>(g_empty_marker);
             },

@@ -118,8 +118,9 @@ class Queue(QueueBase):
         """Put every item of `items`, in order, waiting for room as put() does.
 
         Raises QueueShutDown if the queue is shut down (the items before it
-        were put)."""
-        for item in items:
+        were put). A typed queue checks the whole batch first: a bad item
+        raises TypeError/OverflowError before any is put."""
+        for item in _core._QueueCore._check_batch(self, items):
             await self.put(item)
 
     async def get_many(self, max_items, as_array=False):

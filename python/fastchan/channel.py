@@ -87,7 +87,9 @@ class Channel(_core._ChannelCore):
     async def aput_many(self, items, timeout=None):
         """put_many() for an asyncio task: asend() each item in order; the
         timeout bounds the whole batch. ChannelClosed or TimeoutError say
-        how many items were sent before."""
+        how many items were sent before. A typed channel checks the whole
+        batch first: a bad item raises before any is sent."""
+        items = self._check_batch(items)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         sent = 0

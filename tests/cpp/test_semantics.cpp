@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -10,6 +12,25 @@
 
 namespace fastchan::testing {
 namespace {
+
+// The buffers behind the binding's LifoQueue and typed PriorityQueue.
+TEST(ListBuffer, LifoAndLowestFirstOrders) {
+    Buffered<flavors::ListBuffer<int, flavors::Order::lifo>> lifo(3);
+    Buffered<flavors::ListBuffer<std::string, flavors::Order::lowest>> lowest(5);
+    for (int v : {2, 7, 1}) ASSERT_EQ(lifo.try_send(v), Status::ok);
+    int extra = 9;
+    EXPECT_EQ(lifo.try_send(extra), Status::full);
+    for (const char* v : {"b", "ab", "", "b", "a"}) {
+        std::string s = v;
+        ASSERT_EQ(lowest.try_send(s), Status::ok);
+    }
+    std::vector<int> popped;
+    for (std::optional<int> v; lifo.try_recv(v) == Status::ok; v.reset()) popped.push_back(*v);
+    EXPECT_EQ(popped, (std::vector<int>{1, 7, 2}));
+    std::vector<std::string> sorted;
+    for (std::optional<std::string> v; lowest.try_recv(v) == Status::ok; v.reset()) sorted.push_back(*v);
+    EXPECT_EQ(sorted, (std::vector<std::string>{"", "a", "ab", "b", "b"}));
+}
 
 TEST(Bounded, FifoOrderAndCapacity) {
     Channel<int> ch(3);

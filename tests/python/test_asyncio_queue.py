@@ -479,3 +479,21 @@ def test_uninitialized_subclass_raises_instead_of_crashing():
             await q.get()
 
     run(main())
+
+
+def test_a_tuple_item_waiting_for_room_stays_one_item():
+    """Regression: put() on a full queue took its slow path with the item
+    spread into arguments, so (priority, data) raised TypeError and ("x",)
+    arrived as "x"."""
+    async def main():
+        q = fastchan.asyncio.PriorityQueue(1)
+        await q.put((0, "first"))
+        asyncio.get_running_loop().call_later(0.05, q.get_nowait)
+        await q.put((1, "second"))  # waits for room
+        single = fastchan.asyncio.Queue(1)
+        await single.put(0)
+        asyncio.get_running_loop().call_later(0.05, single.get_nowait)
+        await single.put(("x",))
+        return await q.get(), await single.get()
+
+    assert asyncio.run(main()) == ((1, "second"), ("x",))

@@ -102,6 +102,33 @@ public:
         return s;
     }
 
+    // Batches: move as many items as go without waiting, then wake as many
+    // waiters of the other side as items moved (one fence for the batch,
+    // not one per item). try_recv_some appends up to `max` items to `out`;
+    // try_send_some takes *first, *(first+1)... until the buffer is full or
+    // closed (taking moves only from what it sent). Both return the count.
+    template <class Out>
+    std::size_t try_recv_some(Out& out, std::size_t max) {
+        std::size_t n = 0;
+        for (std::optional<value_type> item; n < max && buffer_.try_pop(item) == Status::ok; item.reset(), ++n) {
+            out.push_back(std::move(*item));
+        }
+        for (std::size_t i = 0; i < n && senders_.notify_one(); ++i) {
+        }
+        return n;
+    }
+
+    template <class It>
+    std::size_t try_send_some(It first, It last) {
+        std::size_t n = 0;
+        for (; first != last; ++first, ++n) {
+            if (buffer_.try_push(*first) != Status::ok) break;
+        }
+        for (std::size_t i = 0; i < n && receivers_.notify_one(); ++i) {
+        }
+        return n;
+    }
+
     template <class Policy = ThreadWait>
     Status send_until(value_type& value, detail::Clock::time_point deadline, Policy&& policy = {}) {
         return detail::wait_until(

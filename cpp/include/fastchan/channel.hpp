@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <iterator>
 #include <cstddef>
 #include <limits>
 #include <optional>
@@ -95,11 +96,16 @@ public:
         return flavor_.visit([&](auto& f) {
             std::optional<T> item;
             Status s = f.recv_until(item, at, policy);
-            for (std::size_t n = 0; s == Status::ok;) {
-                out.push_back(std::move(*item));
-                if (++n == max) break;
-                item.reset();
-                if (f.try_recv(item) != Status::ok) break;
+            if (s != Status::ok) return s;
+            out.push_back(std::move(*item));
+            if constexpr (has_batches<decltype(f)>) {
+                f.try_recv_some(out, max - 1);
+            } else {
+                for (std::size_t n = 1; n < max; ++n) {
+                    item.reset();
+                    if (f.try_recv(item) != Status::ok) break;
+                    out.push_back(std::move(*item));
+                }
             }
             return s;
         });
@@ -117,6 +123,12 @@ public:
         return flavor_.visit([&](auto& f) {
             std::size_t sent = 0;
             for (; first != last; ++first, ++sent) {
+                if constexpr (has_batches<decltype(f)> && std::is_same_v<decltype(*first), T&>) {
+                    std::size_t n = f.try_send_some(first, last);  // what goes without waiting
+                    std::advance(first, n);
+                    sent += n;
+                    if (first == last) break;
+                }
                 Status s;
                 if constexpr (std::is_same_v<decltype(*first), T&>) {
                     s = f.send_until(*first, at, policy);
@@ -157,6 +169,10 @@ public:
     }
 
 private:
+    // Buffered flavors move a batch with one wake-up pass (try_recv_some...).
+    template <class F>
+    static constexpr bool has_batches = !std::is_same_v<std::decay_t<F>, flavors::Zero<T>>;
+
     using Array = Buffered<flavors::ArrayBuffer<T>>;
     using List = Buffered<flavors::ListBuffer<T>>;
     using Rendezvous = flavors::Zero<T>;
