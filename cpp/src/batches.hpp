@@ -102,17 +102,25 @@ pybind11::list batch_to_list(std::vector<T>& items) {
     return out;
 }
 
+// array.array and its typecodes 'q' and 'd': set at module init
+// (register_channel), kept for the process.
+struct ArrayType {
+    PyObject* type = nullptr;
+    PyObject* int64 = nullptr;
+    PyObject* float64 = nullptr;
+};
+inline ArrayType g_array;
+
 // as_array: received int64/float64 items as an array.array ('q' or 'd').
 template <class T>
 pybind11::object batch_to_array(const std::vector<T>& items) {
     static_assert(std::is_arithmetic_v<T>);
-    static PyObject* array_type = pybind11::object(pybind11::module_::import("array").attr("array")).release().ptr();
-    static PyObject* typecode = PyUnicode_InternFromString(std::is_same_v<T, double> ? "d" : "q");
+    PyObject* typecode = std::is_same_v<T, double> ? g_array.float64 : g_array.int64;
     // array(typecode, bytes) takes the bytes as frombytes() would.
     pybind11::object bytes = pybind11::reinterpret_steal<pybind11::object>(PyBytes_FromStringAndSize(
         reinterpret_cast<const char*>(items.data()), static_cast<Py_ssize_t>(items.size() * sizeof(T))));
     if (!bytes) throw pybind11::error_already_set();
-    PyObject* array = PyObject_CallFunctionObjArgs(array_type, typecode, bytes.ptr(), nullptr);
+    PyObject* array = PyObject_CallFunctionObjArgs(g_array.type, typecode, bytes.ptr(), nullptr);
     if (array == nullptr) throw pybind11::error_already_set();
     return pybind11::reinterpret_steal<pybind11::object>(array);
 }

@@ -7,6 +7,7 @@
 #include <Python.h>
 
 #include <cstdint>
+#include <new>
 #include <string>
 
 namespace fastchan::py {
@@ -120,10 +121,7 @@ template <>
 struct Codec<std::string> {
     static constexpr Dtype dtype = Dtype::bytes;
     static bool from_py(PyObject* obj, std::string& out) {
-        if (PyBytes_CheckExact(obj)) {
-            out.assign(PyBytes_AS_STRING(obj), static_cast<std::size_t>(PyBytes_GET_SIZE(obj)));
-            return true;
-        }
+        if (PyBytes_CheckExact(obj)) return assign(out, PyBytes_AS_STRING(obj), PyBytes_GET_SIZE(obj));
         Py_buffer view;
         if (PyUnicode_Check(obj) || !PyObject_CheckBuffer(obj) ||
             PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS) < 0) {
@@ -132,14 +130,26 @@ struct Codec<std::string> {
                          Py_TYPE(obj)->tp_name, obj);
             return false;
         }
-        out.assign(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+        bool ok = assign(out, static_cast<const char*>(view.buf), view.len);
         PyBuffer_Release(&view);
-        return true;
+        return ok;
     }
     static PyObject* to_py(std::string& value) {
         return PyBytes_FromStringAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
     }
     static void release(std::string&) {}
+
+private:
+    // Callers are plain C entry points: no C++ exception may leave.
+    static bool assign(std::string& out, const char* data, Py_ssize_t size) {
+        try {
+            out.assign(data, static_cast<std::size_t>(size));
+            return true;
+        } catch (const std::bad_alloc&) {
+            PyErr_NoMemory();
+            return false;
+        }
+    }
 };
 
 }  // namespace fastchan::py

@@ -84,16 +84,20 @@ inline std::atomic<int> g_local_pending{0};  // wakers queued on any thread
 
 class LocalWakeups {
 public:
-    LocalWakeups() noexcept = default;
+    LocalWakeups() noexcept { ++depth(); }
     ~LocalWakeups() {
+        --depth();
         if (g_local_pending.load(std::memory_order_relaxed) != 0) flush();
     }
     LocalWakeups(const LocalWakeups&) = delete;
     LocalWakeups& operator=(const LocalWakeups&) = delete;
 
     // From LoopWaker::wake(): true if the wake-up will be resolved here.
+    // Only inside a LocalWakeups scope: a wake-up from code with none on
+    // its stack (another extension's call into a shared channel, see
+    // fastchan/python.hpp) goes through the eventfd, or nothing would flush it.
     static bool take(LoopWaker& waker) noexcept {
-        if (std::this_thread::get_id() != waker.loop_thread_) return false;
+        if (depth() == 0 || std::this_thread::get_id() != waker.loop_thread_) return false;
         if (!waker.listed_locally_) {
             waker.listed_locally_ = true;
             listed().push_back(&waker);
@@ -103,6 +107,11 @@ public:
     }
 
 private:
+    static int& depth() noexcept {
+        thread_local int value = 0;
+        return value;
+    }
+
     static std::vector<LoopWaker*>& listed() noexcept {
         thread_local std::vector<LoopWaker*> value;
         return value;

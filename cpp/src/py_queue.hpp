@@ -51,6 +51,7 @@ public:
     // set: KeyboardInterrupt, or an item of the wrong type for a typed
     // queue, the queue untouched). `item` is borrowed.
     Status put(PyObject* item, bool block, detail::Clock::time_point deadline) {
+        if (shutdown_.load(std::memory_order_relaxed)) return Status::closed;  // before any conversion error
         return flavor_.visit([&](auto& f) {
             using T = typename std::decay_t<decltype(f)>::value_type;
             T value;

@@ -84,11 +84,12 @@ std::pair<std::size_t, Status> send_batch(Channel<T>& ch, ::py::iterable items, 
 // it keeps alive (a reference in the capsule's context).
 PyObject* export_channel(::py::handle self) {
     auto& ch = self.cast<PyChannel&>();
-    auto* exp = new python::ChannelExport{python::kAbiVersion, 0, 0, nullptr};
+    auto* exp = new python::ChannelExport{python::kAbiVersion, 0, 0, 0, python::kStdlibAbi, nullptr};
     ch.visit([&](auto& c) {
         using T = typename std::decay_t<decltype(c)>::value_type;
         exp->dtype = python::dtype_code<T>();
         exp->channel_size = sizeof(c);
+        exp->item_size = sizeof(T);
         exp->channel = &c;
     });
     PyObject* capsule = PyCapsule_New(exp, python::kCapsuleName, [](PyObject* cap) {
@@ -106,6 +107,9 @@ PyObject* export_channel(::py::handle self) {
 }  // namespace
 
 void register_channel(::py::module_& m) {
+    g_array.type = ::py::object(::py::module_::import("array").attr("array")).release().ptr();
+    g_array.int64 = ::py::str("q").release().ptr();
+    g_array.float64 = ::py::str("d").release().ptr();
     constexpr auto nonblocking = detail::Clock::time_point::min();
     m.def(
         "_max_items", [](::py::handle max_items) { return parse_max_items(max_items); }, ::py::arg("max_items"),

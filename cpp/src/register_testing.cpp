@@ -152,6 +152,22 @@ private:
     std::thread thread_;
 };
 
+// One try_send into a channel, the way another extension module's function
+// would do it from the calling thread: through the capsule, with no
+// LocalWakeups on the stack. True if sent.
+bool foreign_try_send(::py::handle channel, ::py::handle item) {
+    return channel.cast<PyChannel&>().visit([&](auto& c) {
+        using T = typename std::decay_t<decltype(c)>::value_type;
+        auto ref = python::ChannelRef<T>::from(channel.ptr());
+        if (!ref) throw ::py::error_already_set();
+        T value;
+        if (!Codec<T>::from_py(item.ptr(), value)) throw ::py::error_already_set();
+        if (ref->try_send(std::move(value)) == Status::ok) return true;
+        Codec<T>::release(value);
+        return false;
+    });
+}
+
 }  // namespace
 
 void register_testing(::py::module_& m) {
@@ -160,6 +176,9 @@ void register_testing(::py::module_& m) {
                                  "(a fastchan queue or fastchan.Channel).")
         .def(::py::init<::py::object, ::py::iterable>(), ::py::arg("queue"), ::py::arg("items"))
         .def("join", &NativeProducer::join);
+    m.def("_foreign_try_send", &foreign_try_send, ::py::arg("channel"), ::py::arg("item"),
+          "Test aid: try_send through the capsule API with no LocalWakeups on the\n"
+          "stack, as another extension module's function would.");
     ::py::class_<NativeConsumer>(m, "_NativeConsumer",
                                  "Test aid: a C++ thread (no GIL) receiving from a fastchan.Channel\n"
                                  "until it is closed; join() returns the items.")

@@ -113,3 +113,19 @@ def test_a_cpp_producer_feeds_a_trio_task():
 
     assert trio.run(consume) == list(range(total))
     producer.join()
+
+
+@pytest.mark.parametrize("dtype, item", [(None, "x"), ("int64", 42)])
+def test_another_extensions_send_on_the_loops_own_thread_wakes_the_task(dtype, item):
+    """Another extension module's function, called from a coroutine, sends
+    into a channel a task of the same loop awaits. fastchan's same-thread
+    wake-ups wait for the fastchan call that caused them to return, and
+    there is none here: the wake-up must go to the loop at once."""
+    async def main():
+        channel = fastchan.Channel(4, dtype=dtype)
+        waiting = asyncio.ensure_future(channel.arecv())
+        await asyncio.sleep(0.05)  # parked
+        assert _core._foreign_try_send(channel, item)
+        return await asyncio.wait_for(waiting, 10)
+
+    assert asyncio.run(main()) == item

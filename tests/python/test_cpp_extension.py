@@ -112,27 +112,54 @@ def test_a_channel_of_another_dtype_is_refused(squares):
 
 
 class ChannelExport(ctypes.Structure):
+    """fastchan::python::ChannelExport, as the capsule holds it."""
     _fields_ = [("abi_version", ctypes.c_uint), ("dtype", ctypes.c_int), ("channel_size", ctypes.c_size_t),
-                ("channel", ctypes.c_void_p)]
+                ("item_size", ctypes.c_size_t), ("stdlib_abi", ctypes.c_char_p), ("channel", ctypes.c_void_p)]
 
 
-def test_an_abi_mismatch_is_a_clear_error(squares):
-    """A capsule from a fastchan of another ABI version (made here by hand)
-    is refused before the channel is touched."""
-    real = ctypes.pythonapi.PyCapsule_GetPointer
-    real.restype, real.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
-    channel = fastchan.Channel(4, dtype="int64")
-    capsule = channel.__fastchan_channel__()
-    exported = ChannelExport.from_address(real(capsule, b"fastchan.Channel"))
-    assert exported.abi_version == 1 and exported.dtype == 1
-    forged = ChannelExport(exported.abi_version + 1, exported.dtype, exported.channel_size, exported.channel)
+def forged_channel(**changes):
+    """An object whose capsule describes a real int64 channel except for
+    `changes`, as a fastchan built differently would."""
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
     new_capsule = ctypes.pythonapi.PyCapsule_New
     new_capsule.restype, new_capsule.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    channel = fastchan.Channel(4, dtype="int64")
+    capsule = channel.__fastchan_channel__()  # owns the ChannelExport while we read it
+    real = ChannelExport.from_address(get_pointer(capsule, b"fastchan.Channel"))
+    assert (real.abi_version, real.dtype, real.item_size) == (1, 1, 8)
+    fields = {name: getattr(real, name) for name, _ in ChannelExport._fields_}
+    fields.update(changes)
+    forged = ChannelExport(**fields)
 
     class FromAnotherFastchan:
         def __fastchan_channel__(self):
             return new_capsule(ctypes.addressof(forged), b"fastchan.Channel", None)
 
-    with pytest.raises(RuntimeError, match=r"ABI mismatch: the installed fastchan has version 2 .* rebuild it"):
-        squares.Producer(FromAnotherFastchan(), 10)
+    FromAnotherFastchan.keep = (capsule, forged)
+    return FromAnotherFastchan(), channel
+
+
+def test_an_abi_mismatch_is_a_clear_error(squares):
+    """A capsule from a fastchan of another ABI (forged here) is refused
+    before the channel is touched."""
+    other, channel = forged_channel(abi_version=2)
+    with pytest.raises(RuntimeError, match=r"ABI mismatch: the installed fastchan has ABI version 2, .* was built "
+                                           r"for version 1; rebuild it"):
+        squares.Producer(other, 10)
+    other, channel = forged_channel(stdlib_abi=b"libc++1")
+    with pytest.raises(RuntimeError, match=r"installed fastchan was built with libc\+\+1 .* rebuild it"):
+        squares.Producer(other, 10)
+    other, channel = forged_channel(item_size=4)
+    with pytest.raises(RuntimeError, match=r"channels of 4-byte items"):
+        squares.Producer(other, 10)
     assert len(channel) == 0 and not channel.closed
+
+
+def test_something_else_than_a_capsule_is_refused(squares):
+    class Impostor:
+        def __fastchan_channel__(self):
+            return 42
+
+    with pytest.raises(TypeError, match=r'did not return a "fastchan.Channel" capsule'):
+        squares.Producer(Impostor(), 10)

@@ -109,24 +109,19 @@ public:
     // closed (taking moves only from what it sent). Both return the count.
     template <class Out>
     std::size_t try_recv_some(Out& out, std::size_t max) {
-        std::size_t n = 0;
-        for (std::optional<value_type> item; n < max && buffer_.try_pop(item) == Status::ok; item.reset(), ++n) {
+        WakeAfter wake{senders_};  // even if out.push_back throws
+        for (std::optional<value_type> item; wake.n < max && buffer_.try_pop(item) == Status::ok; item.reset()) {
+            ++wake.n;  // a slot is free, whatever becomes of the item
             out.push_back(std::move(*item));
         }
-        for (std::size_t i = 0; i < n && senders_.notify_one(); ++i) {
-        }
-        return n;
+        return wake.n;
     }
 
     template <class It>
     std::size_t try_send_some(It first, It last) {
-        std::size_t n = 0;
-        for (; first != last; ++first, ++n) {
-            if (buffer_.try_push(*first) != Status::ok) break;
-        }
-        for (std::size_t i = 0; i < n && receivers_.notify_one(); ++i) {
-        }
-        return n;
+        WakeAfter wake{receivers_};
+        for (; first != last && buffer_.try_push(*first) == Status::ok; ++first) ++wake.n;
+        return wake.n;
     }
 
     template <class Policy = ThreadWait>
@@ -179,6 +174,17 @@ public:
     Buffer& buffer() noexcept { return buffer_; }
 
 private:
+    // Wakes up to n waiters of `list` on leaving the scope: one per item a
+    // batch moved (one fence for the batch when nobody waits).
+    struct WakeAfter {
+        WaitList& list;
+        std::size_t n = 0;
+        ~WakeAfter() {
+            for (std::size_t i = 0; i < n && list.notify_one(); ++i) {
+            }
+        }
+    };
+
     bool push_may_succeed() const {
         if constexpr (detail::has_hints<Buffer>::value) return buffer_.push_may_succeed();
         return true;

@@ -7,41 +7,70 @@
 //   // (a fastchan.Channel(..., dtype="int64")); it stays alive while `ch` does.
 //   auto ch = fastchan::python::ChannelRef<std::int64_t>::from(obj);
 //   if (!ch) return nullptr;                      // TypeError/RuntimeError set
-//   std::thread([c = ch.get()] { c->send(42); }).detach();   // no GIL needed
+//   std::thread producer([c = ch.get()] { c->send(42); });   // no GIL needed
+//   ...                                           // keep `ch` until the thread is done:
+//   producer.join();                              // (examples/cpp_extension/squares.cpp)
 //
 // dtype and T: "int64" std::int64_t, "float64" double, "bytes" std::string,
 // None (objects) PyObject* (each item a strong reference: take and drop them
 // with the GIL held).
 //
 // How: obj.__fastchan_channel__() returns a capsule named
-// "fastchan.Channel" whose pointer is a ChannelExport. Both sides must agree
-// on Channel<T>'s layout and on the waiter protocol: kAbiVersion names that
-// agreement and changes whenever either changes, and the size of Channel<T>
-// is checked as well. A mismatch is a RuntimeError asking to rebuild the
-// extension against the installed fastchan (`python -m fastchan --cmakedir`).
+// "fastchan.Channel" whose pointer is a ChannelExport. Both sides run the
+// same inline code on the same memory, so they must agree on Channel<T>'s
+// layout and on the waiter protocol: kAbiVersion names that agreement and
+// changes whenever either changes; the sizes of Channel<T> and T and the C++
+// standard library's ABI (a std::string differs between libstdc++'s two
+// ABIs, and between libstdc++ and libc++) are checked as well. A mismatch is
+// a RuntimeError asking to rebuild the extension against the installed
+// fastchan (`python -m fastchan --cmakedir`).
 #pragma once
 
 #include <Python.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <utility>
 
 #include "channel.hpp"
 
+#define FASTCHAN_PYTHON_STR2(x) #x
+#define FASTCHAN_PYTHON_STR(x) FASTCHAN_PYTHON_STR2(x)
+
 namespace fastchan::python {
 
 inline constexpr unsigned kAbiVersion = 1;
 inline constexpr const char kCapsuleName[] = "fastchan.Channel";
 
-// What the capsule points to.
+// The C++ standard library and ABI this code is compiled for.
+inline constexpr const char kStdlibAbi[] =
+#if defined(_LIBCPP_ABI_VERSION)
+    "libc++" FASTCHAN_PYTHON_STR(_LIBCPP_ABI_VERSION)
+#elif defined(__GLIBCXX__)
+#if defined(_GLIBCXX_USE_CXX11_ABI) && _GLIBCXX_USE_CXX11_ABI
+    "libstdc++-cxx11"
+#else
+    "libstdc++-cxx98"
+#endif
+#elif defined(_MSC_VER)
+    "msvc" FASTCHAN_PYTHON_STR(_MSC_VER)
+#else
+    "unknown"
+#endif
+    ;
+
+// What the capsule points to. abi_version comes first and stays first, so
+// any later layout can still be told apart.
 struct ChannelExport {
-    unsigned abi_version;     // kAbiVersion of the fastchan that made it
-    int dtype;                // 0 objects, 1 int64, 2 float64, 3 bytes
-    std::size_t channel_size; // sizeof(Channel<T>) in that build
-    void* channel;            // Channel<T>*
+    unsigned abi_version;      // kAbiVersion of the fastchan that made it
+    int dtype;                 // 0 objects, 1 int64, 2 float64, 3 bytes
+    std::size_t channel_size;  // sizeof(Channel<T>) in that build
+    std::size_t item_size;     // sizeof(T) in that build
+    const char* stdlib_abi;    // its kStdlibAbi
+    void* channel;             // Channel<T>*
 };
 
 // The dtype code (ChannelExport::dtype) and name of each item type.
@@ -70,6 +99,7 @@ Channel<T>* channel_from(PyObject* obj, PyObject** owner) {
     *owner = nullptr;
     PyObject* method = PyObject_GetAttrString(obj, "__fastchan_channel__");
     if (method == nullptr) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return nullptr;
         PyErr_Clear();
         PyErr_Format(PyExc_TypeError, "expected a fastchan.Channel, not %.100s %R", Py_TYPE(obj)->tp_name, obj);
         return nullptr;
@@ -77,23 +107,35 @@ Channel<T>* channel_from(PyObject* obj, PyObject** owner) {
     PyObject* capsule = PyObject_CallNoArgs(method);
     Py_DECREF(method);
     if (capsule == nullptr) return nullptr;
-    auto* exp = static_cast<ChannelExport*>(PyCapsule_GetPointer(capsule, kCapsuleName));
-    if (exp == nullptr) {
+    if (!PyCapsule_IsValid(capsule, kCapsuleName)) {
+        PyErr_Format(PyExc_TypeError, "%.100s.__fastchan_channel__() did not return a \"%s\" capsule",
+                     Py_TYPE(obj)->tp_name, kCapsuleName);
         Py_DECREF(capsule);
         return nullptr;
     }
-    if (exp->abi_version != kAbiVersion || exp->channel_size != sizeof(Channel<T>)) {
+    auto* exp = static_cast<ChannelExport*>(PyCapsule_GetPointer(capsule, kCapsuleName));
+    if (exp->abi_version != kAbiVersion) {
         PyErr_Format(PyExc_RuntimeError,
-                     "fastchan channel ABI mismatch: the installed fastchan has version %u (%zu-byte channels), "
-                     "this extension was built for version %u (%zu-byte channels); rebuild it against the "
-                     "installed fastchan",
-                     exp->abi_version, exp->channel_size, kAbiVersion, sizeof(Channel<T>));
+                     "fastchan channel ABI mismatch: the installed fastchan has ABI version %u, this extension "
+                     "was built for version %u; rebuild it against the installed fastchan",
+                     exp->abi_version, kAbiVersion);
         Py_DECREF(capsule);
         return nullptr;
     }
     if (exp->dtype != dtype_code<T>()) {
         PyErr_Format(PyExc_TypeError, "expected a fastchan.Channel of dtype %s, not one of dtype %s",
                      dtype_label(dtype_code<T>()), dtype_label(exp->dtype));
+        Py_DECREF(capsule);
+        return nullptr;
+    }
+    if (exp->channel_size != sizeof(Channel<T>) || exp->item_size != sizeof(T) ||
+        std::strcmp(exp->stdlib_abi, kStdlibAbi) != 0) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "fastchan channel ABI mismatch: the installed fastchan was built with %s (%zu-byte "
+                     "channels of %zu-byte items), this extension with %s (%zu-byte channels of %zu-byte "
+                     "items); rebuild it against the installed fastchan with the same C++ standard library",
+                     exp->stdlib_abi, exp->channel_size, exp->item_size, kStdlibAbi, sizeof(Channel<T>),
+                     sizeof(T));
         Py_DECREF(capsule);
         return nullptr;
     }
