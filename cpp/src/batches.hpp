@@ -85,6 +85,20 @@ std::vector<T> batch_from_py(pybind11::handle items) {
     return out;
 }
 
+// For the awaitable batches, which send item by item: a typed batch as a
+// list, every item checked first (TypeError/OverflowError before any is
+// sent); objects as given (streamed: any object goes).
+template <class T>
+pybind11::object checked_batch(pybind11::iterable items) {
+    if constexpr (std::is_same_v<T, PyObject*>) {
+        return std::move(items);
+    } else {
+        pybind11::list all(pybind11::iter(items));
+        batch_from_py<T>(all);
+        return std::move(all);
+    }
+}
+
 // Received items (consumed) as a list.
 template <class T>
 pybind11::list batch_to_list(std::vector<T>& items) {

@@ -220,16 +220,9 @@ void register_channel(::py::module_& m) {
             "'int64', 'float64' or 'bytes' for a typed channel; None for objects.")
         .def(
             "_check_batch",
-            [](PyChannel& ch, ::py::iterable items) -> ::py::object {
-                return ch.visit([&](auto& c) -> ::py::object {
-                    using T = typename std::decay_t<decltype(c)>::value_type;
-                    if constexpr (std::is_same_v<T, PyObject*>) {
-                        return std::move(items);  // any object goes: streamed as it comes
-                    } else {
-                        ::py::list all(::py::iter(items));
-                        batch_from_py<T>(all);  // raises for a bad item
-                        return std::move(all);
-                    }
+            [](PyChannel& ch, ::py::iterable items) {
+                return ch.visit([&](auto& c) {
+                    return checked_batch<typename std::decay_t<decltype(c)>::value_type>(items);
                 });
             },
             ::py::arg("items"),

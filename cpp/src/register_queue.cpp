@@ -127,16 +127,9 @@ void add_batch_methods(Class& cls) {
             "Raises Empty when there is nothing (non-blocking or after the timeout),\n"
             "ShutDown once the queue is shut down and drained. as_array=True (dtype\n"
             "int64 or float64) returns an array.array instead of a list.");
-    cls.def("_check_batch", [](Queue& q, ::py::iterable items) -> ::py::object {
-                return q.visit([&](auto& f) -> ::py::object {
-                    using T = typename std::decay_t<decltype(f)>::value_type;
-                    if constexpr (std::is_same_v<T, PyObject*>) {
-                        return std::move(items);
-                    } else {
-                        ::py::list all(::py::iter(items));
-                        batch_from_py<T>(all);
-                        return std::move(all);
-                    }
+    cls.def("_check_batch", [](Queue& q, ::py::iterable items) {
+                return q.visit([&](auto& f) {
+                    return checked_batch<typename std::decay_t<decltype(f)>::value_type>(items);
                 });
             }, ::py::arg("items"),
             "For the awaitable put_many: a typed queue's batch as a list, every item\n"
