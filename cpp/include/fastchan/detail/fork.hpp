@@ -7,8 +7,7 @@
 #pragma once
 
 #include <atomic>
-#include <mutex>
-#include <new>
+#include <thread>
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
@@ -18,13 +17,6 @@
 
 namespace fastchan::detail {
 
-// Serializes the (once per list per fork) resets in a child that already
-// runs several threads again.
-inline std::mutex& fork_reset_mutex() noexcept {
-    static std::mutex m;
-    return m;
-}
-
 namespace fork_state {
 // The process id, cached. A counter of forks would do for one module, but
 // every module built from these headers keeps its own copy of this state
@@ -32,11 +24,7 @@ namespace fork_state {
 // fastchan/python.hpp), and a module first used in a child would start its
 // count afresh. The pid is the same value for all of them.
 inline std::atomic<long> pid{0};
-inline void on_child() noexcept {
-    pid.store(static_cast<long>(getpid()), std::memory_order_relaxed);
-    // A thread of the parent may have held it (resetting a list): start afresh.
-    new (&fork_reset_mutex()) std::mutex();
-}
+inline void on_child() noexcept { pid.store(static_cast<long>(getpid()), std::memory_order_relaxed); }
 }  // namespace fork_state
 
 // A value that changes in every forked child (the process id); the first
@@ -54,7 +42,11 @@ inline unsigned fork_generation() noexcept {
 // Remembers the fork generation some state was last used in. check() runs
 // `reset` once, at the state's first use in a forked child, before the
 // caller takes the state's lock (which `reset` must release: a thread of
-// the parent may have held it).
+// the parent may have held it). The reset is claimed on the state itself,
+// not under a global lock: two modules (each with its own copy of any
+// global) may touch the same state first at once. A claim left behind by a
+// thread of the parent, forked mid-reset, belongs to another pid and is
+// taken over.
 class ForkCheck {
 public:
     ForkCheck() noexcept : generation_(fork_generation()) {}
@@ -62,14 +54,24 @@ public:
     template <class Reset>
     void check(Reset&& reset) noexcept {
         unsigned now = fork_generation();
-        if (generation_.load(std::memory_order_acquire) == now) return;
-        std::lock_guard<std::mutex> guard(fork_reset_mutex());
-        if (generation_.load(std::memory_order_relaxed) == now) return;
-        reset();
-        generation_.store(now, std::memory_order_release);
+        unsigned seen = generation_.load(std::memory_order_acquire);
+        while (seen != now) {
+            bool claimed_here = seen == (now | kResetting);
+            if (!claimed_here && generation_.compare_exchange_weak(seen, now | kResetting,
+                                                                   std::memory_order_acquire)) {
+                reset();
+                generation_.store(now, std::memory_order_release);
+                return;
+            }
+            if (claimed_here) {  // another thread of this process resets it: wait
+                std::this_thread::yield();
+                seen = generation_.load(std::memory_order_acquire);
+            }
+        }
     }
 
 private:
+    static constexpr unsigned kResetting = 1u << 31;  // above any pid
     std::atomic<unsigned> generation_;
 };
 
