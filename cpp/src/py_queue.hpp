@@ -93,16 +93,25 @@ public:
     // caller took with the GIL; it moves into the queue on success. Waiting
     // threads and event loops are woken as by a Python producer.
     Status put_from_native(PyObject*& ref, detail::Clock::time_point deadline) {
-        if (shutdown_.load(std::memory_order_relaxed)) return Status::closed;
-        // Counted before the item is visible, so its task_done() finds it.
-        native_unfinished_.fetch_add(1, std::memory_order_relaxed);
-        Status s = flavor_.visit([&](auto& f) {
+        return flavor_.visit([&](auto& f) {
             if constexpr (std::is_same_v<typename std::decay_t<decltype(f)>::value_type, PyObject*>) {
-                return f.send_until(ref, deadline);
+                ThreadWait policy;
+                return put_without_gil(f, ref, true, deadline, policy);
             } else {
                 return Status::interrupted;  // a typed queue: the caller checks dtype() first
             }
         });
+    }
+
+    // put_value() for a caller that does not hold the GIL (a native thread,
+    // or a typed batch with the GIL released): counted atomically.
+    template <class F, class Policy>
+    Status put_without_gil(F& f, typename F::value_type& value, bool block, detail::Clock::time_point deadline,
+                           Policy& policy) {
+        if (shutdown_.load(std::memory_order_relaxed)) return Status::closed;
+        // Counted before the item is visible, so its task_done() finds it.
+        native_unfinished_.fetch_add(1, std::memory_order_relaxed);
+        Status s = block ? f.send_until(value, deadline, policy) : f.try_send(value);
         if (s != Status::ok) {
             native_unfinished_.fetch_sub(1, std::memory_order_relaxed);
             std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters

@@ -61,8 +61,9 @@ void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle
             }
         } else {  // converted first: a bad item raises before any is put
             std::vector<T> batch = batch_from_py<T>(items);
+            BatchWithoutGil no_gil;  // native values: no Python until it is back
             for (T& value : batch) {
-                if ((s = q.put_value(f, value, blocking, deadline)) != Status::ok) break;
+                if ((s = q.put_without_gil(f, value, blocking, deadline, no_gil)) != Status::ok) break;
                 ++n;
             }
         }
@@ -88,13 +89,24 @@ void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle
         using T = typename std::decay_t<decltype(f)>::value_type;
         check_as_array<T>(as_array);
         std::vector<T> items;
-        std::optional<T> item;
-        Status s = blocking ? f.recv_until(item, deadline, GilWait{}) : f.try_recv(item);
-        while (s == Status::ok) {
-            items.push_back(std::move(*item));
-            if (items.size() == max) break;
-            item.reset();
-            s = f.try_recv(item);
+        Status s;
+        if constexpr (std::is_same_v<T, PyObject*>) {  // a PriorityQueue's comparisons run Python code
+            std::optional<T> item;
+            s = blocking ? f.recv_until(item, deadline, GilWait{}) : f.try_recv(item);
+            while (s == Status::ok) {
+                items.push_back(std::move(*item));
+                if (items.size() == max) break;
+                item.reset();
+                s = f.try_recv(item);
+            }
+        } else {
+            BatchWithoutGil no_gil;  // native values: no Python until it is back
+            std::optional<T> item;
+            s = blocking ? f.recv_until(item, deadline, no_gil) : f.try_recv(item);
+            if (s == Status::ok) {
+                items.push_back(std::move(*item));
+                f.try_recv_some(items, max - 1);
+            }
         }
         if (items.empty()) {
             raise_for(s, g_errors.empty);
