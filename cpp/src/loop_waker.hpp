@@ -107,8 +107,13 @@ public:
     }
 
 private:
+    // Touched by every binding call: the initial-exec model makes it one
+    // thread-pointer-relative access instead of a __tls_get_addr call.
     static int& depth() noexcept {
-        thread_local int value = 0;
+#if defined(__GNUC__) && defined(__linux__)
+        __attribute__((tls_model("initial-exec")))
+#endif
+        static thread_local int value = 0;
         return value;
     }
 

@@ -56,25 +56,16 @@ public:
             using T = typename std::decay_t<decltype(f)>::value_type;
             T value;
             if (!Codec<T>::from_py(item, value)) return Status::interrupted;
-            Status s = put_value(f, value, block, deadline);
-            if (s != Status::ok) Codec<T>::release(value);
+            Status s = block ? f.send_until(value, deadline, GilWait{}) : f.try_send(value);
+            if (s == Status::ok) {
+                // Still under the GIL since the item went in: no consumer's
+                // task_done() can run in between.
+                unfinished_.store(unfinished_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            } else {
+                Codec<T>::release(value);
+            }
             return s;
         });
-    }
-
-    // put() of a native value into `f`, this queue's flavor (see visit()):
-    // on success the value is moved in; on failure it is left untouched.
-    template <class F>
-    Status put_value(F& f, typename F::value_type& value, bool block, detail::Clock::time_point deadline) {
-        if (shutdown_.load(std::memory_order_relaxed)) return Status::closed;
-        Status s = block ? f.send_until(value, deadline, GilWait{}) : f.try_send(value);
-        if (s == Status::ok) {
-            // Still under the GIL since the item went in: no consumer's
-            // task_done() can run in between.
-            unfinished_.store(unfinished_.load(std::memory_order_relaxed) + 1,
-                              std::memory_order_relaxed);
-        }
-        return s;
     }
 
     // ok (*out is a new reference), empty, timeout, closed (shut down and
@@ -103,8 +94,10 @@ public:
         });
     }
 
-    // put_value() for a caller that does not hold the GIL (a native thread,
-    // or a typed batch with the GIL released): counted atomically.
+    // put() of a native value into `f` (this queue's flavor, see visit()) for
+    // a caller that does not hold the GIL (a native thread, or a typed batch
+    // with the GIL released): counted atomically. On failure `value` is left
+    // untouched.
     template <class F, class Policy>
     Status put_without_gil(F& f, typename F::value_type& value, bool block, detail::Clock::time_point deadline,
                            Policy& policy) {
