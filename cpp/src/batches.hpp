@@ -41,16 +41,6 @@ inline std::size_t parse_max_items(pybind11::handle obj) {
     return static_cast<std::size_t>(n);
 }
 
-// Appends a new reference to a Python list (stealing it).
-struct ListSink {
-    pybind11::list list;
-    void push_back(PyObject* item) {
-        int failed = PyList_Append(list.ptr(), item);
-        Py_DECREF(item);
-        if (failed) throw pybind11::error_already_set();
-    }
-};
-
 // The items of a batch to send, converted to T before any is sent, so a bad
 // item (TypeError/OverflowError naming it) leaves the channel untouched. An
 // int64/float64 buffer of the matching format (array.array('q'/'d'), a numpy

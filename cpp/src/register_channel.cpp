@@ -114,7 +114,7 @@ void register_channel(::py::module_& m) {
     m.def(
         "_max_items", [](::py::handle max_items) { return parse_max_items(max_items); }, ::py::arg("max_items"),
         "Validate get_many's max_items (an int >= 1), for the awaitable batches.");
-    ::py::class_<PyChannel>(m, "_ChannelCore", "Native channel of Python objects (base of fastchan.Channel).")
+    ::py::class_<PyChannel>(m, "_ChannelCore", "Native channel of Python objects or of a dtype (base of fastchan.Channel).")
         .def(::py::init([](std::optional<std::size_t> capacity, ::py::handle dtype) {
                  Dtype d;
                  if (!parse_dtype(dtype.ptr(), d)) throw ::py::error_already_set();
