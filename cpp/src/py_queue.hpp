@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <fastchan/buffered.hpp>
+#include <fastchan/detail/fence.hpp>
 #include <fastchan/detail/any_flavor.hpp>
 #include <fastchan/flavors/array.hpp>
 #include <fastchan/flavors/list.hpp>
@@ -107,7 +108,7 @@ public:
         Status s = block ? f.send_until(value, deadline, policy) : f.try_send(value);
         if (s != Status::ok) {
             native_unfinished_.fetch_sub(1, std::memory_order_relaxed);
-            std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
+            detail::store_load_fence(unfinished_);  // see WaitList::has_waiters
             joiners_.notify_all();
         }
         return s;
@@ -137,7 +138,7 @@ public:
                                                                std::memory_order_relaxed));
         }
         if (unfinished_tasks() == 0) {
-            std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
+            detail::store_load_fence(unfinished_);  // see WaitList::has_waiters
             joiners_.notify_all();
         }
         return true;
@@ -185,7 +186,7 @@ public:
         for (std::size_t i = 0; i < count; ++i) {
             if (!task_done()) break;  // counts each dropped item as done
         }
-        std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitList::has_waiters
+        detail::store_load_fence(unfinished_);  // see WaitList::has_waiters
         joiners_.notify_all();
         // Last: a dropped item's __del__ may call back into this queue.
         for (PyObject* item : dropped) Py_DECREF(item);

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "detail/put_back.hpp"
 #include "status.hpp"
 #include "wait_policy.hpp"
 #include "waiter.hpp"
@@ -27,8 +28,11 @@ namespace detail {
 // sleep; unregister; retry. A notified waiter always retries before it
 // leaves, so its wake-up is either used or finds the item already taken. A
 // waiter that leaves without using a wake-up that raced to it (its re-check
-// succeeded anyway, or its operation failed with Status::interrupted) passes
-// that wake-up on. Either way no item is stranded beside a sleeping waiter.
+// succeeded anyway, its operation failed with Status::interrupted, or an
+// exception came out of it) passes that wake-up on. Either way no item is
+// stranded beside a sleeping waiter. The policy is asked whether to stop
+// (interrupted()) before each sleep and after each wake-up, before the
+// retry: only when the operation has not happened.
 template <class Op, class Policy, class Hint>
 Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& policy,
                   Hint&& may_succeed) {
@@ -45,24 +49,23 @@ Status wait_until(WaitList& list, Op&& op, Clock::time_point deadline, Policy& p
         }
     }
     for (;;) {
+        if (policy.interrupted()) return Status::interrupted;
         if (deadline != kNoDeadline && Clock::now() >= deadline) return Status::timeout;
         Waiter waiter;
-        list.push(waiter);
+        Registration registration(list, waiter);
         s = op();
         if (!would_block(s)) {
-            if (!list.remove(waiter) && s != Status::closed) list.notify_one();
+            if (registration.leave() && s != Status::closed) list.notify_one();
             return s;
         }
         policy.release();
-        waiter.park_until(policy.slice_end(deadline), policy.linger());
-        bool notified = !list.remove(waiter);
+        waiter.park_until(policy.slice_end(deadline), policy.linger(), wakes_on_signal_v<Policy>);
+        HeldWakeUp wake_up(list, registration.leave());
         policy.reacquire();
-        s = op();
-        if (!would_block(s)) {
-            if (notified && s == Status::interrupted) list.notify_one();
-            return s;
-        }
         if (policy.interrupted()) return Status::interrupted;
+        s = op();
+        if (s != Status::interrupted) wake_up.used();  // spent, or found its item taken
+        if (!would_block(s)) return s;
     }
 }
 
@@ -97,9 +100,23 @@ public:
     }
 
     Status try_recv(std::optional<value_type>& out) {
+        if (put_back_.pop(out)) return Status::ok;  // (took no slot: no sender to wake)
         Status s = buffer_.try_pop(out);
-        if (s == Status::ok) senders_.notify_one();
+        if (s == Status::ok) {
+            senders_.notify_one();
+        } else if (s == Status::closed && put_back_.pop(out)) {
+            s = Status::ok;  // put back while we looked: drained means drained of these too
+        }
         return s;
+    }
+
+    // Returns a value received from this channel to its front: the next
+    // receive gets it. For a receiver that cannot keep what it received
+    // (see detail/put_back.hpp). Never waits, even when the buffer is full,
+    // and works on a closed channel too (receivers drain it first).
+    void put_back(value_type&& value) {
+        put_back_.push_front(std::move(value));
+        receivers_.notify_one();
     }
 
     // Batches: move as many items as go without waiting, then wake as many
@@ -109,12 +126,17 @@ public:
     // closed (taking moves only from what it sent). Both return the count.
     template <class Out>
     std::size_t try_recv_some(Out& out, std::size_t max) {
+        std::size_t taken = 0;
+        for (std::optional<value_type> item; taken < max && put_back_.pop(item); item.reset()) {
+            ++taken;  // first: they were received before anything still buffered
+            out.push_back(std::move(*item));
+        }
         WakeAfter wake{senders_};  // even if out.push_back throws
-        for (std::optional<value_type> item; wake.n < max && buffer_.try_pop(item) == Status::ok; item.reset()) {
+        for (std::optional<value_type> item; taken + wake.n < max && buffer_.try_pop(item) == Status::ok; item.reset()) {
             ++wake.n;  // a slot is free, whatever becomes of the item
             out.push_back(std::move(*item));
         }
-        return wake.n;
+        return taken + wake.n;
     }
 
     template <class It>
@@ -151,7 +173,7 @@ public:
     // delist). The check follows the registration, as in wait_until.
     bool enlist_receiver(Waiter& w) {
         receivers_.push(w);
-        return buffer_.size() == 0 && !buffer_.is_closed();
+        return buffer_.size() == 0 && !buffer_.is_closed() && !put_back_.maybe_nonempty();
     }
     bool enlist_sender(Waiter& w) {
         senders_.push(w);
@@ -168,7 +190,7 @@ public:
     WaitList& receivers() noexcept { return receivers_; }
 
     bool is_closed() const { return buffer_.is_closed(); }
-    std::size_t size() const { return buffer_.size(); }
+    std::size_t size() const { return buffer_.size() + put_back_.size(); }
     std::size_t capacity() const { return buffer_.capacity(); }
 
     Buffer& buffer() noexcept { return buffer_; }
@@ -190,13 +212,14 @@ private:
         return true;
     }
     bool pop_may_succeed() const {
-        if constexpr (detail::has_hints<Buffer>::value) return buffer_.pop_may_succeed();
+        if constexpr (detail::has_hints<Buffer>::value) return buffer_.pop_may_succeed() || put_back_.maybe_nonempty();
         return true;
     }
 
     Buffer buffer_;
     WaitList senders_;
     WaitList receivers_;
+    detail::PutBack<value_type> put_back_;
 };
 
 }  // namespace fastchan

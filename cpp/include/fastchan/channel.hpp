@@ -1,7 +1,9 @@
 // fastchan::Channel<T>: a multi-producer, multi-consumer FIFO channel.
 //
 //   Channel<T> ch(0);                   rendezvous: a send completes once a receiver took the value
-//   Channel<T> ch(n);                   bounded: n slots (lock-free ring)
+//   Channel<T> ch(n);                   bounded: n slots (a lock-free ring preallocated up to
+//                                       kMaxRingCapacity slots; above that a list whose memory
+//                                       grows with the items held, not with n)
 //   Channel<T> ch(fastchan::unbounded); unbounded: sends never wait
 //
 // Every operation comes blocking (send/recv), non-blocking (try_*) and
@@ -34,8 +36,15 @@ class Channel {
 public:
     using value_type = T;
 
+    // Bounded channels up to this many slots preallocate a ring (1 MiB of
+    // slots for pointers); larger bounds would commit memory for items that
+    // may never come, so they use a list that grows with the items held.
+    static constexpr std::size_t kMaxRingCapacity = std::size_t{1} << 16;
+
     explicit Channel(std::size_t capacity)
-        : flavor_(capacity == 0 ? make<Rendezvous>() : make<Array>(capacity)) {}
+        : flavor_(capacity == 0                  ? make<Rendezvous>()
+                  : capacity <= kMaxRingCapacity ? make<Array>(capacity)
+                                                 : make<List>(capacity)) {}
     explicit Channel(unbounded_t) : flavor_(std::in_place_type<List>) {}
     Channel(const Channel&) = delete;
     Channel& operator=(const Channel&) = delete;
@@ -142,6 +151,14 @@ public:
         });
     }
 
+    // Returns a value received from this channel to its front: the next
+    // receive (or a receiver waiting now) gets it, before anything else. For
+    // a receiver that cannot keep what it took (a cancelled asynchronous
+    // receive, a failed conversion). Never waits; works on a closed channel.
+    void put_back(T&& value) {
+        flavor_.visit([&](auto& f) { f.put_back(std::move(value)); });
+    }
+
     // No new sends; buffered items stay receivable; wakes every waiter.
     // Idempotent: true only for the call that closed the channel.
     bool close() {
@@ -157,7 +174,8 @@ public:
         return flavor_.visit([](auto& f) { return f.size(); });
     }
 
-    // 0 for a rendezvous, SIZE_MAX for an unbounded channel.
+    // 0 for a rendezvous, SIZE_MAX for an unbounded channel (so
+    // Channel<T>(SIZE_MAX) is unbounded too).
     std::size_t capacity() const {
         return flavor_.visit([](auto& f) { return f.capacity(); });
     }

@@ -86,8 +86,9 @@ public:
 
     int selected() const noexcept { return selected_.load(std::memory_order_acquire); }
 
-    // Spins briefly, then sleeps until a case fires or the deadline passes.
-    void park_until(Clock::time_point deadline) noexcept {
+    // Spins briefly, then sleeps until a case fires or the deadline passes
+    // (or, with `stop_on_signal`, a signal handler ran on this thread).
+    void park_until(Clock::time_point deadline, bool stop_on_signal = false) noexcept {
         Backoff backoff;
         while (!backoff.completed()) {
             backoff.snooze();
@@ -99,8 +100,9 @@ public:
                 return;  // woken while getting ready to sleep
             }
             if (selected() != kWaiting) return;
-            futex_wait(sleeping_, kAsleep, deadline);
+            bool signalled = !futex_wait(sleeping_, kAsleep, deadline);
             sleeping_.store(kAwake, std::memory_order_release);
+            if (signalled && stop_on_signal) return;
             if (deadline != kNoDeadline && Clock::now() >= deadline) return;
         }
     }
@@ -121,7 +123,10 @@ public:
     // Attempts the operation: ok or closed when it fired, else would block.
     virtual Status attempt() = 0;
     // Registers the waiter; false if the operation could complete now.
-    virtual bool enlist(Selector::CaseWaiter& waiter) = 0;
+    // offer_value: a send case on a rendezvous offers its value to a
+    // receiver while the select waits; if false it parks an intent (see
+    // flavors/zero.hpp), for owners that may be cancelled before they run.
+    virtual bool enlist(Selector::CaseWaiter& waiter, bool offer_value) = 0;
     virtual void delist(Selector::CaseWaiter& waiter) = 0;
     // A rendezvous peer completed the exchange for us while we waited.
     virtual bool done_by_peer() const noexcept = 0;
@@ -140,7 +145,7 @@ public:
     Status attempt() override {
         return channel_.visit_flavor([&](auto& f) { return f.try_recv(out_); });
     }
-    bool enlist(Selector::CaseWaiter& w) override {
+    bool enlist(Selector::CaseWaiter& w, bool) override {
         packet_.done = false;
         return channel_.visit_flavor([&](auto& f) { return f.enlist_receiver(w); });
     }
@@ -167,8 +172,9 @@ public:
     Status attempt() override {
         return channel_.visit_flavor([&](auto& f) { return f.try_send(value_); });
     }
-    bool enlist(Selector::CaseWaiter& w) override {
+    bool enlist(Selector::CaseWaiter& w, bool offer_value) override {
         packet_.done = false;
+        packet_.value = offer_value ? &value_ : nullptr;
         return channel_.visit_flavor([&](auto& f) { return f.enlist_sender(w); });
     }
     void delist(Selector::CaseWaiter& w) override {
@@ -242,6 +248,8 @@ public:
             if (deadline != detail::kNoDeadline && detail::Clock::now() >= deadline) {
                 return {none, Status::timeout};
             }
+            // Asked before each sleep and after each wake-up, while no case fired.
+            if (policy.interrupted()) return {none, Status::interrupted};
             if (std::optional<SelectResult> fired = wait_once(deadline, policy)) return *fired;
             if (policy.interrupted()) return {none, Status::interrupted};
         }
@@ -254,13 +262,15 @@ public:
     // waiter per case; `forward` (whose Waker wakes the owner) is notified
     // once, when a case fires. It returns false if a case looked ready;
     // either way the owner then calls finish(), or cancel() to give up.
-    bool enlist(Waiter* forward) {
+    // offer_values: whether send cases on a rendezvous may be completed by
+    // a receiver while the owner waits (SelectCase::enlist).
+    bool enlist(Waiter* forward, bool offer_values = true) {
         selector_ = std::make_unique<detail::Selector>(forward);
         waiters_.clear();
         for (std::size_t i = 0; i < cases_.size(); ++i) {
             waiters_.push_back(std::make_unique<detail::Selector::CaseWaiter>(
                 cases_[i]->packet(), selector_.get(), static_cast<int>(i)));
-            if (!cases_[i]->enlist(*waiters_.back())) return false;
+            if (!cases_[i]->enlist(*waiters_.back(), offer_values)) return false;
         }
         return true;
     }
@@ -316,17 +326,27 @@ private:
 
     // Registers on every case and waits for one to fire. A result, or
     // nullopt to start over (a case looked ready, or its item was taken by
-    // another receiver first).
+    // another receiver first). A case a rendezvous peer completed is the
+    // result whatever the policy says; otherwise the policy may stop the
+    // wait ({none, interrupted}) before a fired case is attempted.
     template <class Policy>
     std::optional<SelectResult> wait_once(detail::Clock::time_point deadline, Policy& policy) {
         if (enlist(nullptr)) {
             policy.release();
-            selector_->park_until(policy.slice_end(deadline));
-            auto result = finish();
+            selector_->park_until(policy.slice_end(deadline), detail::wakes_on_signal_v<Policy>);
             policy.reacquire();
-            return result;
         }
-        return finish();
+        int fired = delist_all();
+        if (fired < 0) return std::nullopt;
+        auto i = static_cast<std::size_t>(fired);
+        if (cases_[i]->done_by_peer()) return SelectResult{i, Status::ok};
+        if (policy.interrupted()) {
+            cases_[i]->pass_on();
+            return SelectResult{none, Status::interrupted};
+        }
+        Status s = cases_[i]->attempt();  // woken for a buffered item, or by close
+        if (!would_block(s)) return SelectResult{i, s};
+        return std::nullopt;
     }
 
     std::vector<std::unique_ptr<detail::SelectCase>> cases_;

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "detail/fence.hpp"
 #include "detail/fork.hpp"
 #include "detail/futex.hpp"
 #include "detail/spin.hpp"
@@ -48,14 +49,17 @@ public:
     bool notified() const noexcept { return state_.load(std::memory_order_acquire) == kNotified; }
 
     // Thread owners: spin briefly, then sleep until notified or the deadline.
-    // True once notified; false at the deadline (the waiter may still be
-    // notified afterwards: WaitList::remove tells).
+    // True once notified; false at the deadline, or (with `stop_on_signal`)
+    // once a signal handler ran on this thread while it slept, so that its
+    // owner can act on the signal (the waiter may still be notified
+    // afterwards: WaitList::remove tells).
     // `linger`: keep checking (yielding the core) this long before the
     // futex sleep, for owners that expect a wake-up soon (a pool worker
     // between tasks): a wake-up that finds the waiter awake costs the
     // notifier no syscall and the owner no 35-50 us unpark.
     bool park_until(detail::Clock::time_point deadline,
-                    detail::Clock::duration linger = detail::Clock::duration::zero()) noexcept {
+                    detail::Clock::duration linger = detail::Clock::duration::zero(),
+                    bool stop_on_signal = false) noexcept {
         detail::Backoff backoff;
         while (!backoff.completed()) {
             backoff.snooze();
@@ -74,11 +78,12 @@ public:
             if (!state_.compare_exchange_strong(expected, kSleeping, std::memory_order_acq_rel)) {
                 return true;  // notified while we were getting ready to sleep
             }
-            detail::futex_wait(state_, kSleeping, deadline);
+            bool signalled = !detail::futex_wait(state_, kSleeping, deadline);
             expected = kSleeping;
             if (!state_.compare_exchange_strong(expected, kWaiting, std::memory_order_acq_rel)) {
                 return true;
             }
+            if (signalled && stop_on_signal) return false;
             if (deadline != detail::kNoDeadline && detail::Clock::now() >= deadline) return false;
         }
     }
@@ -154,13 +159,28 @@ public:
         return w;
     }
 
-    // Is any waiter queued that `waker` does not wake? (A select must not
-    // count its own waiters as peers.)
-    bool has_waiter_not_woken_by(const Waker* waker) const noexcept {
+    // Is any waiter queued that `waker` does not wake and `pred` accepts?
+    // (A select must not count its own waiters as peers.)
+    template <class Pred>
+    bool has_peer_of(const Waker* waker, Pred&& pred) const noexcept {
         for (const Waiter* w = head_; w != nullptr; w = w->next_) {
-            if (w->waker_ == nullptr || w->waker_ != waker) return true;
+            if ((w->waker_ == nullptr || w->waker_ != waker) && pred(*w)) return true;
         }
         return false;
+    }
+
+    // Takes out, in order, every waiter that `waker` does not wake and
+    // `pred` accepts, and calls fn on each.
+    template <class Pred, class Fn>
+    void take_peers_of(const Waker* waker, Pred&& pred, Fn&& fn) {
+        for (Waiter* w = head_; w != nullptr;) {
+            Waiter* next = w->next_;
+            if ((w->waker_ == nullptr || w->waker_ != waker) && pred(*w)) {
+                remove(*w);
+                fn(*w);
+            }
+            w = next;
+        }
     }
 
 private:
@@ -186,7 +206,7 @@ public:
         }
         // Pairs with the fence in has_waiters(): the caller's re-check of the
         // channel cannot be ordered before this registration.
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        detail::store_load_fence(has_waiters_);
     }
 
     // True if `w` was still registered; false if a notifier took it first.
@@ -237,6 +257,50 @@ private:
     WaiterQueue queue_;
     std::atomic<bool> has_waiters_{false};
     detail::ForkCheck fork_;
+};
+
+// A waiter's registration on a wait list for the length of a scope.
+// leave() unregisters it and tells whether a notifier took it (it was
+// woken). If the scope ends any other way (the operation it re-checks with
+// threw), it is unregistered all the same and a wake-up it was given goes to
+// the next waiter: a waiter on a stack is never left linked, and no wake-up
+// is stranded.
+class Registration {
+public:
+    Registration(WaitList& list, Waiter& waiter) noexcept : list_(list), waiter_(waiter) { list_.push(waiter_); }
+    ~Registration() {
+        if (registered_ && !list_.remove(waiter_)) list_.notify_one();
+    }
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+
+    bool leave() noexcept {
+        registered_ = false;
+        return !list_.remove(waiter_);
+    }
+
+private:
+    WaitList& list_;
+    Waiter& waiter_;
+    bool registered_ = true;
+};
+
+// A wake-up an owner was given and has not used yet: it goes to the next
+// waiter of the list when the scope ends, unless used() says it was spent.
+class HeldWakeUp {
+public:
+    HeldWakeUp(WaitList& list, bool held) noexcept : list_(list), held_(held) {}
+    ~HeldWakeUp() {
+        if (held_) list_.notify_one();
+    }
+    HeldWakeUp(const HeldWakeUp&) = delete;
+    HeldWakeUp& operator=(const HeldWakeUp&) = delete;
+
+    void used() noexcept { held_ = false; }
+
+private:
+    WaitList& list_;
+    bool held_;
 };
 
 }  // namespace fastchan

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #if defined(__linux__)
+#include <cerrno>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -24,20 +25,23 @@ using Clock = std::chrono::steady_clock;
 
 // Sleeps while `*word == expected`, at most until `deadline` (time_point::max()
 // for no limit). May return early (spurious wake-up): callers re-check.
-inline void futex_wait(std::atomic<uint32_t>& word, uint32_t expected,
+// False if a signal handler ran on this thread while it slept (EINTR), so a
+// caller that must react to signals (Python's main thread) can.
+inline bool futex_wait(std::atomic<uint32_t>& word, uint32_t expected,
                        Clock::time_point deadline) noexcept {
     timespec ts{};
     timespec* timeout = nullptr;
     if (deadline != Clock::time_point::max()) {
         auto left = deadline - Clock::now();
-        if (left <= Clock::duration::zero()) return;
+        if (left <= Clock::duration::zero()) return true;
         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
         ts.tv_sec = static_cast<time_t>(ns / 1000000000);
         ts.tv_nsec = static_cast<long>(ns % 1000000000);
         timeout = &ts;
     }
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
-            timeout, nullptr, 0);
+    long r = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
+                     timeout, nullptr, 0);
+    return !(r == -1 && errno == EINTR);
 }
 
 inline void futex_wake_all(std::atomic<uint32_t>& word) noexcept {
@@ -57,13 +61,15 @@ inline ParkingBucket& bucket_for(const void* address) noexcept {
     return table[(reinterpret_cast<std::uintptr_t>(address) >> 4) % 64];
 }
 
-inline void futex_wait(std::atomic<uint32_t>& word, uint32_t expected,
+// (A condition variable does not report signals: always true.)
+inline bool futex_wait(std::atomic<uint32_t>& word, uint32_t expected,
                        Clock::time_point deadline) noexcept {
     auto& b = bucket_for(&word);
     std::unique_lock<std::mutex> lock(b.mutex);
-    if (word.load(std::memory_order_acquire) != expected) return;
+    if (word.load(std::memory_order_acquire) != expected) return true;
     if (deadline == Clock::time_point::max()) b.cv.wait(lock);
     else b.cv.wait_until(lock, deadline);
+    return true;
 }
 
 inline void futex_wake_all(std::atomic<uint32_t>& word) noexcept {

@@ -9,12 +9,14 @@
 
 #include <atomic>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <new>
 #include <optional>
 #include <stdexcept>
 #include <utility>
 
+#include "../detail/fence.hpp"
 #include "../detail/spin.hpp"
 #include "../status.hpp"
 
@@ -25,10 +27,11 @@ class ArrayBuffer {
 public:
     using value_type = T;
 
+    // Throws std::invalid_argument for 0, std::length_error when the
+    // capacity leaves no room for the lap and mark bits (above SIZE_MAX / 4).
     explicit ArrayBuffer(std::size_t capacity)
-        : cap_(capacity), mark_bit_(next_pow2(capacity + 1)), one_lap_(mark_bit_ * 2),
-          slots_(new Slot[capacity == 0 ? 1 : capacity]) {
-        if (capacity == 0) throw std::invalid_argument("ArrayBuffer needs capacity >= 1");
+        : cap_(checked(capacity)), mark_bit_(next_pow2(capacity + 1)), one_lap_(mark_bit_ * 2),
+          slots_(new Slot[capacity]) {
         for (std::size_t i = 0; i < cap_; ++i) slots_[i].stamp.store(i, std::memory_order_relaxed);
     }
 
@@ -62,7 +65,7 @@ public:
             } else if (stamp + one_lap_ == tail + 1) {
                 // The slot still holds last lap's item: full, unless a receiver
                 // moved head since we loaded tail.
-                std::atomic_thread_fence(std::memory_order_seq_cst);
+                detail::store_load_fence(head_);
                 std::size_t head = head_.load(std::memory_order_relaxed);
                 if (head + one_lap_ == tail) return Status::full;
                 detail::cpu_relax();
@@ -98,7 +101,7 @@ public:
             } else if (stamp == head) {
                 // Nothing written here for this lap: empty, unless a sender
                 // moved tail since we loaded head.
-                std::atomic_thread_fence(std::memory_order_seq_cst);
+                detail::store_load_fence(tail_);
                 std::size_t tail = tail_.load(std::memory_order_relaxed);
                 if ((tail & ~mark_bit_) == head) {
                     return (tail & mark_bit_) ? Status::closed : Status::empty;
@@ -155,7 +158,15 @@ private:
         alignas(T) unsigned char storage[sizeof(T)];
     };
 
-    static std::size_t next_pow2(std::size_t n) {
+    static std::size_t checked(std::size_t capacity) {
+        if (capacity == 0) throw std::invalid_argument("ArrayBuffer needs capacity >= 1");
+        if (capacity > std::numeric_limits<std::size_t>::max() / 4) {
+            throw std::length_error("ArrayBuffer capacity too large for its stamps");
+        }
+        return capacity;
+    }
+
+    static std::size_t next_pow2(std::size_t n) {  // n <= SIZE_MAX / 4 + 1: no overflow
         std::size_t p = 1;
         while (p < n) p <<= 1;
         return p;
