@@ -35,7 +35,7 @@ struct QueueOp {
 
 // First drive: try the operation; start the slow path if it would block.
 PySendResult first_send(QueueOp* op, PyObject** result) {
-    LocalWakeups wakeups;
+    CallScope call;
     PyQueue* q = native(op->queue);
     if (q == nullptr) {
         *result = nullptr;

@@ -20,6 +20,7 @@
 #include "errors.hpp"
 #include "loop_waker.hpp"
 #include "py_channel.hpp"
+#include "initialized.hpp"
 
 namespace fastchan::py {
 
@@ -38,6 +39,10 @@ public:
     // The case fired and its item is settled: a sent item belongs to its
     // receiver now; a received one nobody took is let go.
     virtual void settle() = 0;
+    // The case fired but its owner will not take the result: a received
+    // item goes back to its channel (Channel<T>::put_back); a sent one
+    // belongs to its receiver.
+    virtual void give_back() = 0;
 };
 
 template <class T>
@@ -72,6 +77,11 @@ public:
     void settle() override {
         if (sending_) sent_ = true;
         if (received_) Codec<T>::release(*received_);
+        received_.reset();
+    }
+    void give_back() override {
+        if (sending_) sent_ = true;
+        if (received_) channel_.put_back(std::move(*received_));
         received_.reset();
     }
 
@@ -123,10 +133,11 @@ public:
         return pybind11::make_tuple(r.index, pybind11::handle(g_closed_marker));
     }
 
-    // A case that fired but whose result nobody will take (its task is
-    // gone): a sent item belongs to the receiver now; a received one is let go.
-    void drop(SelectResult r) {
-        if (r.status == Status::ok) slots_[r.index]->settle();
+    // A case that fired but whose result nobody will take (its task was
+    // cancelled, or is gone): a received item goes back to its channel; a
+    // sent one belongs to the receiver now.
+    void give_back(SelectResult r) {
+        if (r.status == Status::ok) slots_[r.index]->give_back();
     }
 
     pybind11::object fired_or_none(std::optional<SelectResult> r) {
@@ -150,15 +161,24 @@ private:
 
 // One select awaited by a task of an event loop (fastchan.select_async
 // drives it for asyncio, trio_ops.cpp for trio).
+//
+// offer_values: may a rendezvous peer complete a send case while the task
+// is suspended? trio says yes: a trio task whose exchange happened cannot
+// be cancelled any more (its abort fails), it just takes its result. An
+// asyncio task can be cancelled at any time before it runs again, so for
+// asyncio it is false: its send cases park intents (flavors/zero.hpp), and
+// an item a peer handed to a recv case goes back to the channel on
+// cancellation (withdraw): a cancelled operation has no effect.
 class AsyncSelect {
 public:
-    explicit AsyncSelect(pybind11::sequence cases) : cases_(cases) {}
+    explicit AsyncSelect(pybind11::sequence cases, bool offer_values = true)
+        : cases_(cases), offer_values_(offer_values) {}
     AsyncSelect(PyChannel& channel, PyObject* item) : cases_(channel, item) {}
     ~AsyncSelect() {
-        LocalWakeups wakeups;
-        // A task that vanished mid-wait passes its wake-up on; an exchange it
-        // completed anyway is lost with it.
-        if (std::optional<SelectResult> r = cases_.select.cancel()) cases_.drop(*r);
+        CallScope call;
+        // A task that vanished mid-wait passes its wake-up on, and gives
+        // back an item it had been handed.
+        if (std::optional<SelectResult> r = cases_.select.cancel()) cases_.give_back(*r);
         drop_carrier();
     }
     AsyncSelect(const AsyncSelect&) = delete;
@@ -166,7 +186,7 @@ public:
 
     // (index, value) if a case can fire now, else None.
     pybind11::object try_fire() {
-        LocalWakeups wakeups;
+        CallScope call;
         SelectResult r = cases_.select.try_select();
         return r.status == Status::empty ? pybind11::object(pybind11::none()) : pybind11::object(cases_.fired(r));
     }
@@ -179,28 +199,37 @@ public:
 
     // The same, for a target that `resolve` completes (see AsyncWaiter).
     bool enlist(LoopWaker& waker, PyObject* waker_owner, PyObject* target, AsyncWaiter::Resolve resolve) {
-        LocalWakeups wakeups;
+        CallScope call;
         drop_carrier();
         carrier_ = new AsyncWaiter(waker, waker_owner, target, resolve);
-        return cases_.select.enlist(&carrier_->waiter);
+        return cases_.select.enlist(&carrier_->waiter, offer_values_);
     }
 
     // After the future was set (or enlist() said ready): the result, or
     // None to try again.
     pybind11::object finish() {
-        LocalWakeups wakeups;
+        CallScope call;
         std::optional<SelectResult> r = cases_.select.finish();
         drop_carrier();
         return cases_.fired_or_none(r);
     }
 
-    // The task was cancelled: the result of an exchange that happened
-    // anyway (to be used), or None.
+    // The wait ends without a wake-up (a timeout, a closed handle): the
+    // result of an exchange that happened anyway (to be used), or None.
     pybind11::object cancel() {
-        LocalWakeups wakeups;
+        CallScope call;
         std::optional<SelectResult> r = cases_.select.cancel();
         drop_carrier();
         return cases_.fired_or_none(r);
+    }
+
+    // The task was cancelled: nothing happens. A wake-up goes to the next
+    // waiter, an item a peer handed over goes back to its channel.
+    void withdraw() {
+        CallScope call;
+        std::optional<SelectResult> r = cases_.select.cancel();
+        drop_carrier();
+        if (r) cases_.give_back(*r);
     }
 
 private:
@@ -209,7 +238,10 @@ private:
     }
 
     SelectCases cases_;
+    bool offer_values_ = true;
     AsyncWaiter* carrier_ = nullptr;  // carries the wake-up to the loop
 };
 
 }  // namespace fastchan::py
+
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::AsyncSelect)

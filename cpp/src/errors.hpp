@@ -33,4 +33,19 @@ inline PyObject* raise_for(Status s, PyObject* would_block) {
     return nullptr;
 }
 
+// Adds a note (BaseException.add_note, 3.11+; shown in the traceback) to the
+// exception that is set, which stays set: how much of a batch happened
+// before it was interrupted, for instance.
+inline void note_current_error(const char* note) {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (value != nullptr) {
+        PyObject* r = PyObject_CallMethod(value, "add_note", "s", note);  // (no add_note before 3.11)
+        if (r == nullptr) PyErr_Clear();
+        Py_XDECREF(r);
+    }
+    PyErr_Restore(type, value, traceback);
+}
+
 }  // namespace fastchan::py

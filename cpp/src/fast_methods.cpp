@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "errors.hpp"
+#include "initialized.hpp"
 #include "loop_waker.hpp"
 #include "py_queue.hpp"
 
@@ -13,14 +14,13 @@ namespace fastchan::py {
 // The native queue behind `self`. The method descriptor has already checked
 // that `self` is an instance of the class (or a subclass) it was added to.
 PyQueue* native(PyObject* self) {
-    auto* inst = reinterpret_cast<pybind11::detail::instance*>(self);
-    void* value = inst->get_value_and_holder().value_ptr();
-    if (value == nullptr) {
-        PyErr_Format(PyExc_TypeError, "%.200s object is not initialized (__init__ was not called)",
-                     Py_TYPE(self)->tp_name);
+    auto v_h = reinterpret_cast<pybind11::detail::instance*>(self)->get_value_and_holder();
+    if (!v_h.holder_constructed()) {  // (its value pointer may be pybind11's lazy allocation)
+        set_not_initialized(self);
+        return nullptr;
     }
     // SimplePyQueue adds no data to its single, non-virtual base.
-    return static_cast<PyQueue*>(value);
+    return static_cast<PyQueue*>(v_h.value_ptr());
 }
 
 using detail::Clock;
@@ -102,7 +102,7 @@ bool bind_args(const char* fname, const char* const (&names)[N], std::size_t req
 }
 
 PyObject* queue_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    LocalWakeups wakeups;
+    CallScope call;
     static const char* const names[] = {"item", "block", "timeout"};
     PyObject* a[3];
     if (!bind_args("put", names, 1, args, nargs, kwnames, a)) return nullptr;
@@ -117,7 +117,7 @@ PyObject* queue_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
 }
 
 PyObject* queue_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    LocalWakeups wakeups;
+    CallScope call;
     static const char* const names[] = {"block", "timeout"};
     PyObject* a[2];
     if (!bind_args("get", names, 0, args, nargs, kwnames, a)) return nullptr;
@@ -132,7 +132,7 @@ PyObject* queue_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
 }
 
 PyObject* queue_put_nowait(PyObject* self, PyObject* item) {
-    LocalWakeups wakeups;
+    CallScope call;
     PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     Status s = q->put(item, false, detail::kNoDeadline);
@@ -141,7 +141,7 @@ PyObject* queue_put_nowait(PyObject* self, PyObject* item) {
 }
 
 PyObject* queue_get_nowait(PyObject* self, PyObject*) {
-    LocalWakeups wakeups;
+    CallScope call;
     PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     PyObject* item;
@@ -153,7 +153,7 @@ PyObject* queue_get_nowait(PyObject* self, PyObject*) {
 // flow. _try_get returns the item or _core.EMPTY; _try_put returns a bool.
 // Both raise ShutDown as get/put do.
 PyObject* queue_try_get(PyObject* self, PyObject*) {
-    LocalWakeups wakeups;
+    CallScope call;
     PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     PyObject* item;
@@ -167,7 +167,7 @@ PyObject* queue_try_get(PyObject* self, PyObject*) {
 }
 
 PyObject* queue_try_put(PyObject* self, PyObject* item) {
-    LocalWakeups wakeups;
+    CallScope call;
     PyQueue* q = native(self);
     if (q == nullptr) return nullptr;
     Status s = q->put(item, false, detail::kNoDeadline);
@@ -177,19 +177,19 @@ PyObject* queue_try_put(PyObject* self, PyObject* item) {
 }
 
 PyObject* queue_qsize(PyObject* self, PyObject*) {
-    LocalWakeups wakeups;
+    CallScope call;
     PyQueue* q = native(self);
     return q ? PyLong_FromSize_t(q->qsize()) : nullptr;
 }
 
 PyObject* queue_empty(PyObject* self, PyObject*) {
-    LocalWakeups wakeups;
+    CallScope call;
     PyQueue* q = native(self);
     return q ? PyBool_FromLong(q->qsize() == 0) : nullptr;
 }
 
 PyObject* queue_full(PyObject* self, PyObject*) {
-    LocalWakeups wakeups;
+    CallScope call;
     PyQueue* q = native(self);
     return q ? PyBool_FromLong(q->full()) : nullptr;
 }

@@ -1,7 +1,10 @@
 // The wait policy for Python callers: the GIL is held on the fast path and
-// released only while the waiter sleeps; the main thread sleeps in slices so
-// Ctrl-C raises KeyboardInterrupt; and a thread woken during interpreter
-// finalization never takes the GIL back (it would be killed inside C++).
+// released only while the waiter sleeps; in the main thread a signal ends
+// the sleep (the futex returns EINTR) and its handlers run before the
+// operation is retried, so Ctrl-C raises KeyboardInterrupt at once and
+// every handler runs (slices of 50 ms remain only for a signal another
+// thread took); and a thread woken during interpreter finalization never
+// takes the GIL back (it would be killed inside C++).
 #pragma once
 
 #include <Python.h>
@@ -11,6 +14,8 @@
 #include <thread>
 
 #include <fastchan/status.hpp>
+
+#include "signals.hpp"
 
 namespace fastchan::py {
 
@@ -30,6 +35,9 @@ inline bool interpreter_finalizing() noexcept {
 class GilWait {
 public:
     static constexpr bool spin_first = false;  // spinning with the GIL starves a Python peer
+    static constexpr bool wake_on_signal = true;
+    // The longest a main-thread sleep lasts before it checks for signals: a
+    // signal delivered to another thread does not interrupt its futex.
     static constexpr auto kSignalSlice = std::chrono::milliseconds(50);
 
     // linger: how long to stay awake, GIL released, before sleeping (a pool
@@ -62,7 +70,12 @@ public:
         PyEval_RestoreThread(saved_);
     }
 
-    bool interrupted() noexcept { return main_thread_ && PyErr_CheckSignals() < 0; }
+    // Asked only while the operation has not happened: the handlers of
+    // pending signals run, and an exception one raises stops the wait (so
+    // does an exception an earlier call deferred, see signals.hpp).
+    bool interrupted() {
+        return main_thread_ && (DeferredError::raise_now() || PyErr_CheckSignals() < 0);
+    }
     bool is_main_thread() const noexcept { return main_thread_; }
 
 private:
@@ -80,6 +93,7 @@ private:
 class BatchWithoutGil {
 public:
     static constexpr bool spin_first = true;
+    static constexpr bool wake_on_signal = true;
 
     BatchWithoutGil() { gil_.release(); }
     // Takes the GIL back (unless an interruption already did). May not
@@ -102,7 +116,7 @@ public:
     bool interrupted() {
         if (!gil_.is_main_thread()) return false;
         gil_.reacquire();
-        if (PyErr_CheckSignals() < 0) return held_ = true;
+        if (gil_.interrupted()) return held_ = true;
         gil_.release();
         return false;
     }

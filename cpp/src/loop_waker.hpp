@@ -11,7 +11,7 @@
 //
 // A wake-up from the loop's own thread (a task's put waking a getter of the
 // same loop) skips the eventfd: it is resolved when the binding call that
-// caused it returns (LocalWakeups), so the woken task runs in the next loop
+// caused it returns (CallScope), so the woken task runs in the next loop
 // iteration, as with asyncio.Queue.
 #pragma once
 
@@ -35,6 +35,9 @@
 
 #include <fastchan/detail/spin.hpp>
 #include <fastchan/waiter.hpp>
+
+#include "call_scope.hpp"
+#include "initialized.hpp"
 
 namespace fastchan::py {
 
@@ -63,81 +66,16 @@ public:
     void resolve_inbox();
 
 private:
-    friend class LocalWakeups;
+    friend class CallScope;
 
     const std::thread::id loop_thread_ = std::this_thread::get_id();
-    bool listed_locally_ = false;  // in this (loop) thread's LocalWakeups list
+    bool listed_locally_ = false;  // in this (loop) thread's CallScope list
     int read_fd_ = -1;
     int write_fd_ = -1;  // == read_fd_ for an eventfd
     std::atomic<bool> armed_{false};
     bool closed_ = false;  // guarded by lock_
     detail::SpinLock lock_;
     std::vector<AsyncWaiter*> inbox_;
-};
-
-// Wake-ups of a loop from its own thread are queued here instead of written
-// to the eventfd, and resolved when the binding call that caused them
-// returns: every binding entry point that can wake a waiter holds a
-// LocalWakeups, whose destructor resolves this thread's queued wake-ups (GIL
-// held, no other lock held). Off the asyncio path that costs one relaxed load.
-inline std::atomic<int> g_local_pending{0};  // wakers queued on any thread
-
-class LocalWakeups {
-public:
-    LocalWakeups() noexcept { ++depth(); }
-    ~LocalWakeups() {
-        --depth();
-        if (g_local_pending.load(std::memory_order_relaxed) != 0) flush();
-    }
-    LocalWakeups(const LocalWakeups&) = delete;
-    LocalWakeups& operator=(const LocalWakeups&) = delete;
-
-    // From LoopWaker::wake(): true if the wake-up will be resolved here.
-    // Only inside a LocalWakeups scope: a wake-up from code with none on
-    // its stack (another extension's call into a shared channel, see
-    // fastchan/python.hpp) goes through the eventfd, or nothing would flush it.
-    static bool take(LoopWaker& waker) noexcept {
-        if (depth() == 0 || std::this_thread::get_id() != waker.loop_thread_) return false;
-        if (!waker.listed_locally_) {
-            waker.listed_locally_ = true;
-            listed().push_back(&waker);
-            g_local_pending.fetch_add(1, std::memory_order_relaxed);
-        }
-        return true;
-    }
-
-private:
-    // Touched by every binding call: the initial-exec model makes it one
-    // thread-pointer-relative access instead of a __tls_get_addr call.
-    static int& depth() noexcept {
-#if defined(__GNUC__) && defined(__linux__)
-        __attribute__((tls_model("initial-exec")))
-#endif
-        static thread_local int value = 0;
-        return value;
-    }
-
-    static std::vector<LoopWaker*>& listed() noexcept {
-        thread_local std::vector<LoopWaker*> value;
-        return value;
-    }
-
-    static void flush() {
-        if (listed().empty()) return;  // another thread's wake-ups
-        // The entry point may be returning with a Python error set.
-        PyObject *type, *value, *traceback;
-        PyErr_Fetch(&type, &value, &traceback);
-        while (!listed().empty()) {
-            std::vector<LoopWaker*> wakers;
-            wakers.swap(listed());
-            for (LoopWaker* waker : wakers) {
-                waker->listed_locally_ = false;
-                g_local_pending.fetch_sub(1, std::memory_order_relaxed);
-                waker->resolve_inbox();  // may queue more: the loop takes them
-            }
-        }
-        PyErr_Restore(type, value, traceback);
-    }
 };
 
 // One awaiting task's registration on one wait list. Shared by the Python
@@ -225,6 +163,33 @@ private:
     Resolve resolve_ = nullptr;
 };
 
+inline bool CallScope::take(LoopWaker& waker) noexcept {
+    if (depth() == 0 || std::this_thread::get_id() != waker.loop_thread_) return false;
+    if (!waker.listed_locally_) {
+        waker.listed_locally_ = true;
+        listed().push_back(&waker);
+        g_local_pending.fetch_add(1, std::memory_order_relaxed);
+    }
+    return true;
+}
+
+inline void CallScope::flush() {
+    if (listed().empty()) return;  // another thread's wake-ups
+    // The entry point may be returning with a Python error set.
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    while (!listed().empty()) {
+        std::vector<LoopWaker*> wakers;
+        wakers.swap(listed());
+        for (LoopWaker* waker : wakers) {
+            waker->listed_locally_ = false;
+            g_local_pending.fetch_sub(1, std::memory_order_relaxed);
+            waker->resolve_inbox();  // may queue more: the loop takes them
+        }
+    }
+    PyErr_Restore(type, value, traceback);
+}
+
 inline LoopWaker::LoopWaker() {
 #if defined(__linux__)
     read_fd_ = write_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -256,7 +221,7 @@ inline bool LoopWaker::wake(Waiter& waiter) noexcept {
         async_waiter->retain();
         inbox_.push_back(async_waiter);  // reserved ahead by drain(): no allocation here in practice
     }
-    if (LocalWakeups::take(*this)) return true;
+    if (CallScope::take(*this)) return true;
     if (!armed_.exchange(true, std::memory_order_acq_rel)) {
         std::uint64_t one = 1;
         ssize_t written = write(write_fd_, &one, sizeof one);
@@ -337,3 +302,5 @@ inline void AsyncWaiter::resolve() {
 }
 
 }  // namespace fastchan::py
+
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::LoopWaker)

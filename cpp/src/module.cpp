@@ -16,7 +16,35 @@ void register_trio(::py::module_& m);
 void register_testing(::py::module_& m);
 }
 
-PYBIND11_MODULE(_core, m) {
+// Sub-interpreters: fastchan keeps process-wide state (its exception
+// classes, the trio and array objects it caches, the main thread's id,
+// every channel's waiters, which any thread may touch), so it runs only in
+// the main interpreter. The import elsewhere fails at once with ImportError;
+// the check comes before pybind11 sets up its internals, which would
+// otherwise wait forever for the main interpreter's GIL (3.10, 3.11). From
+// 3.12 the module also declares Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED.
+static int pybind11_exec__core(PyObject*);
+extern "C" PYBIND11_EXPORT PyObject* PyInit__core() {
+    PYBIND11_CHECK_PYTHON_VERSION
+    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        PyErr_SetString(PyExc_ImportError,
+                        "fastchan cannot be imported in a sub-interpreter: its native state is shared by "
+                        "the whole process; import it in the main interpreter");
+        return nullptr;
+    }
+    try {
+        pybind11::detail::ensure_internals();
+        static pybind11::detail::slots_array slots =
+            pybind11::detail::init_slots(&pybind11_exec__core, ::py::multiple_interpreters::not_supported());
+        static PyModuleDef def{PyModuleDef_HEAD_INIT, "_core", nullptr, 0, nullptr, slots.data(),
+                               nullptr, nullptr, nullptr};
+        return PyModuleDef_Init(&def);
+    }
+    PYBIND11_CATCH_INIT_EXCEPTIONS
+    return nullptr;
+}
+
+PYBIND11_MODULE_EXEC(_core, m) {
     using namespace fastchan::py;
     m.doc() = "Native core of fastchan: channels and queues that release the GIL to block.";
 

@@ -20,6 +20,7 @@
 
 #include "codecs.hpp"
 #include "gil_wait.hpp"
+#include "initialized.hpp"
 
 namespace fastchan::py {
 
@@ -126,3 +127,5 @@ private:
 };
 
 }  // namespace fastchan::py
+
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::PyChannel)

@@ -26,6 +26,7 @@
 #include "codecs.hpp"
 #include "gil_wait.hpp"
 #include "object_heap.hpp"
+#include "initialized.hpp"
 
 namespace fastchan::py {
 
@@ -33,7 +34,7 @@ enum class QueueKind : int { fifo = 0, lifo = 1, priority = 2 };
 
 // Bounded FIFO queues up to this size preallocate a lock-free ring; larger
 // bounds (stdlib code sometimes passes huge ones) use a growable list.
-inline constexpr Py_ssize_t kMaxRingSize = 1 << 16;
+inline constexpr Py_ssize_t kMaxRingSize = static_cast<Py_ssize_t>(flavors::kMaxRingCapacity);
 
 class PyQueue {
 public:
@@ -266,3 +267,6 @@ public:
 };
 
 }  // namespace fastchan::py
+
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::PyQueue)
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::SimplePyQueue)

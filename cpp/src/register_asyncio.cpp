@@ -8,6 +8,7 @@
 #include "fast_methods.hpp"
 #include "loop_waker.hpp"
 #include "py_queue.hpp"
+#include "initialized.hpp"
 
 namespace py = pybind11;
 
@@ -22,7 +23,7 @@ public:
     AsyncWait(const AsyncWait&) = delete;
     AsyncWait& operator=(const AsyncWait&) = delete;
     ~AsyncWait() {
-        LocalWakeups wakeups;
+        CallScope call;
         waiter_->cancel();  // abandoned (the coroutine was closed): never strand a wake-up
         waiter_->release();
     }
@@ -31,7 +32,7 @@ public:
     void finish() { waiter_->unregister(); }
     // The task gave up: leave the list, passing on a wake-up it was given.
     void cancel() {
-        LocalWakeups wakeups;
+        CallScope call;
         waiter_->cancel();
     }
 
@@ -46,7 +47,7 @@ template <class Attempt>
 std::unique_ptr<AsyncWait> register_then_recheck(WaitList& list, ::py::handle queue,
                                                  ::py::handle waker, ::py::handle future,
                                                  Attempt&& attempt) {
-    LocalWakeups wakeups;
+    CallScope call;
     auto& loop_waker = waker.cast<LoopWaker&>();
     auto handle = std::make_unique<AsyncWait>(
         new AsyncWaiter(loop_waker, waker.ptr(), future.ptr(), list, queue.ptr()));
@@ -61,6 +62,11 @@ std::unique_ptr<AsyncWait> register_then_recheck(WaitList& list, ::py::handle qu
 }
 
 }  // namespace
+}  // namespace fastchan::py
+
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::AsyncWait)
+
+namespace fastchan::py {
 
 void register_asyncio(::py::module_& m) {
     ::py::class_<LoopWaker>(m, "LoopWaker",
@@ -71,7 +77,7 @@ void register_asyncio(::py::module_& m) {
         .def(
             "abandon",
             [](LoopWaker& waker) {
-                LocalWakeups wakeups;
+                CallScope call;
                 waker.abandon();
             },
             "The loop is closing: pass its waiters' wake-ups on to other waiters.");

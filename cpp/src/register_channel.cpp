@@ -126,7 +126,7 @@ void register_channel(::py::module_& m) {
         .def(
             "send",
             [](PyChannel& ch, ::py::handle item, ::py::handle timeout) {
-                LocalWakeups wakeups;  // an asyncio task of this thread's loop may be woken
+                CallScope call;  // an asyncio task of this thread's loop may be woken
                 Status s = ch.send(item.ptr(), deadline_from(timeout));
                 if (s != Status::ok) raise_failed(s, "send");
             },
@@ -137,7 +137,7 @@ void register_channel(::py::module_& m) {
         .def(
             "recv",
             [](PyChannel& ch, ::py::handle timeout) {
-                LocalWakeups wakeups;
+                CallScope call;
                 return received(ch, deadline_from(timeout), "recv");
             },
             ::py::arg("timeout") = ::py::none(),
@@ -146,7 +146,7 @@ void register_channel(::py::module_& m) {
         .def(
             "try_send",
             [nonblocking](PyChannel& ch, ::py::handle item) {
-                LocalWakeups wakeups;
+                CallScope call;
                 Status s = ch.send(item.ptr(), nonblocking);
                 if (s != Status::ok) raise_failed(s, "send");
             },
@@ -155,14 +155,14 @@ void register_channel(::py::module_& m) {
         .def(
             "try_recv",
             [nonblocking](PyChannel& ch) {
-                LocalWakeups wakeups;
+                CallScope call;
                 return received(ch, nonblocking, "recv");
             },
             "Receive an item only if one is ready; else raise fastchan.Empty.")
         .def(
             "close",
             [](PyChannel& ch) {
-                LocalWakeups wakeups;
+                CallScope call;
                 return ch.close();
             },
              "Close the channel: sends raise ChannelClosed, receivers drain what is\n"
@@ -170,7 +170,7 @@ void register_channel(::py::module_& m) {
         .def(
             "put_many",
             [](PyChannel& ch, ::py::iterable items, ::py::handle timeout) {
-                LocalWakeups wakeups;
+                CallScope call;
                 auto deadline = deadline_from(timeout);
                 auto [sent, s] = ch.visit([&](auto& c) { return send_batch(c, items, deadline); });
                 if (s == Status::closed) {
@@ -179,6 +179,10 @@ void register_channel(::py::module_& m) {
                 }
                 if (s == Status::timeout) {
                     PyErr_Format(PyExc_TimeoutError, "put_many timed out (%zu items were sent)", sent);
+                    throw ::py::error_already_set();
+                }
+                if (s == Status::interrupted) {  // a signal handler's exception
+                    note_current_error(("put_many: " + std::to_string(sent) + " items were sent").c_str());
                     throw ::py::error_already_set();
                 }
                 if (s != Status::ok) raise_failed(s, "put_many");
@@ -192,7 +196,7 @@ void register_channel(::py::module_& m) {
         .def(
             "get_many",
             [](PyChannel& ch, ::py::handle max_items, ::py::handle timeout, bool as_array) {
-                LocalWakeups wakeups;
+                CallScope call;
                 std::size_t max = parse_max_items(max_items);
                 auto deadline = deadline_from(timeout);
                 return ch.visit([&](auto& c) -> ::py::object {
@@ -242,7 +246,7 @@ void register_channel(::py::module_& m) {
         .def(
             "_offer",
             [nonblocking](PyChannel& ch, ::py::handle item) {
-                LocalWakeups wakeups;
+                CallScope call;
                 Status s = ch.send(item.ptr(), nonblocking);
                 if (s == Status::interrupted) throw ::py::error_already_set();  // a bad item
                 return s == Status::ok ? 0 : s == Status::closed ? 2 : 1;
@@ -251,7 +255,7 @@ void register_channel(::py::module_& m) {
         .def(
             "_poll",
             [nonblocking](PyChannel& ch, ::py::handle closed_marker) -> ::py::object {
-                LocalWakeups wakeups;
+                CallScope call;
                 PyObject* item = nullptr;
                 Status s = ch.recv(&item, nonblocking);
                 if (s == Status::ok) return ::py::reinterpret_steal<::py::object>(item);

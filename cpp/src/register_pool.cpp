@@ -22,6 +22,7 @@
 #include "gil_wait.hpp"
 #include "py_task.hpp"
 #include "thread_call.hpp"
+#include "initialized.hpp"
 
 namespace py = pybind11;
 
@@ -239,6 +240,11 @@ private:
 };
 
 }  // namespace
+}  // namespace fastchan::py
+
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::PoolCore)
+
+namespace fastchan::py {
 
 void register_pool(::py::module_& m) {
     if (!g_future.load()) throw ::py::error_already_set();

@@ -44,7 +44,7 @@ QueueKind parse_kind(int kind) {
 }
 
 void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle timeout) {
-    LocalWakeups wakeups;
+    CallScope call;
     bool blocking;
     detail::Clock::time_point deadline;
     if (!parse_block(block.ptr(), blocking) || !parse_timeout(timeout.ptr(), blocking, deadline)) {
@@ -69,7 +69,10 @@ void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle
         }
         return std::pair<std::size_t, Status>(n, s);
     });
-    if (s == Status::interrupted) throw ::py::error_already_set();
+    if (s == Status::interrupted) {  // a signal handler's exception, or a bad item's
+        note_current_error(("put_many: " + std::to_string(put) + " items were put").c_str());
+        throw ::py::error_already_set();
+    }
     if (s != Status::ok) {
         PyErr_Format(s == Status::closed ? g_errors.shutdown : g_errors.full, "put_many: %s (%zu items were put)",
                      s == Status::closed ? "the queue is shut down" : "the queue is full", put);
@@ -78,7 +81,7 @@ void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle
 }
 
 ::py::object get_many(PyQueue& q, ::py::handle max_items, ::py::handle block, ::py::handle timeout, bool as_array) {
-    LocalWakeups wakeups;
+    CallScope call;
     std::size_t max = parse_max_items(max_items);
     bool blocking;
     detail::Clock::time_point deadline;
@@ -161,7 +164,10 @@ void register_queue(::py::module_& m) {
         m, "_QueueCore", "Native queue of Python objects (base of fastchan.Queue).");
     queue
         // A second Python object on the same native queue (sync_q / async_q).
-        .def(::py::init([](std::shared_ptr<PyQueue> same) { return same; }),
+        .def(::py::init([](const ::py::handle& same) {
+                 (void)same.cast<PyQueue&>();  // TypeError if `same` is uninitialized
+                 return same.cast<std::shared_ptr<PyQueue>>();
+             }),
              ::py::arg("same"))
         .def(::py::init([](::py::handle maxsize, int kind, ::py::handle dtype) {
                  Dtype d;
@@ -178,7 +184,7 @@ void register_queue(::py::module_& m) {
         .def(
             "task_done",
             [](PyQueue& q) {
-                LocalWakeups wakeups;
+                CallScope call;
                 if (!q.task_done()) throw ::py::value_error("task_done() called too many times");
             },
             "Indicate that a formerly enqueued task is complete.\n\n"
@@ -186,7 +192,7 @@ void register_queue(::py::module_& m) {
         .def(
             "join",
             [](PyQueue& q) {
-                LocalWakeups wakeups;
+                CallScope call;
                 if (q.join() == Status::interrupted) throw ::py::error_already_set();
             },
             "Block until every item put has been gotten and marked done with\n"
@@ -194,7 +200,7 @@ void register_queue(::py::module_& m) {
         .def(
             "shutdown",
             [](PyQueue& q, bool immediate) {
-                LocalWakeups wakeups;
+                CallScope call;
                 q.shutdown(immediate);
             },
             ::py::arg("immediate") = false,

@@ -17,7 +17,7 @@ namespace {
 
 ::py::tuple select_blocking(::py::sequence cases, ::py::handle timeout, bool has_default,
                             ::py::handle default_value) {
-    LocalWakeups wakeups;
+    CallScope call;
     detail::Clock::time_point deadline;
     if (!parse_timeout(timeout.ptr(), true, deadline)) throw ::py::error_already_set();
     SelectCases sc(cases);
@@ -47,11 +47,12 @@ void register_select(::py::module_& m) {
           ::py::arg("default"), "Complete exactly one of the cases (validated by fastchan.select).");
 
     ::py::class_<AsyncSelect>(m, "_AsyncSelect", "One select awaited by an asyncio task.")
-        .def(::py::init<::py::sequence>(), ::py::arg("cases"))
+        .def(::py::init<::py::sequence, bool>(), ::py::arg("cases"), ::py::arg("offer_values"))
         .def("try_fire", &AsyncSelect::try_fire)
         .def("enlist", ::py::overload_cast<::py::handle, ::py::handle>(&AsyncSelect::enlist), ::py::arg("waker"), ::py::arg("future"))
         .def("finish", &AsyncSelect::finish)
-        .def("cancel", &AsyncSelect::cancel);
+        .def("cancel", &AsyncSelect::cancel)
+        .def("withdraw", &AsyncSelect::withdraw);
 }
 
 }  // namespace fastchan::py

@@ -17,6 +17,7 @@
 
 #include "py_channel.hpp"
 #include "py_queue.hpp"
+#include "initialized.hpp"
 
 namespace py = pybind11;
 
@@ -154,7 +155,7 @@ private:
 
 // One try_send into a channel, the way another extension module's function
 // would do it from the calling thread: through the capsule, with no
-// LocalWakeups on the stack. True if sent.
+// CallScope on the stack. True if sent.
 bool foreign_try_send(::py::handle channel, ::py::handle item) {
     return channel.cast<PyChannel&>().visit([&](auto& c) {
         using T = typename std::decay_t<decltype(c)>::value_type;
@@ -169,6 +170,12 @@ bool foreign_try_send(::py::handle channel, ::py::handle item) {
 }
 
 }  // namespace
+}  // namespace fastchan::py
+
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::NativeProducer)
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::NativeConsumer)
+
+namespace fastchan::py {
 
 void register_testing(::py::module_& m) {
     ::py::class_<NativeProducer>(m, "_NativeProducer",
@@ -177,7 +184,7 @@ void register_testing(::py::module_& m) {
         .def(::py::init<::py::object, ::py::iterable>(), ::py::arg("queue"), ::py::arg("items"))
         .def("join", &NativeProducer::join);
     m.def("_foreign_try_send", &foreign_try_send, ::py::arg("channel"), ::py::arg("item"),
-          "Test aid: try_send through the capsule API with no LocalWakeups on the\n"
+          "Test aid: try_send through the capsule API with no CallScope on the\n"
           "stack, as another extension module's function would.");
     ::py::class_<NativeConsumer>(m, "_NativeConsumer",
                                  "Test aid: a C++ thread (no GIL) receiving from a fastchan.Channel\n"

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include "initialized.hpp"
 
 namespace fastchan::py {
 
@@ -75,3 +76,5 @@ private:
 };
 
 }  // namespace fastchan::py
+
+FASTCHAN_INITIALIZED_ONLY(fastchan::py::ThreadCall)

@@ -263,7 +263,7 @@ PySendResult attempt(TrioOp* op, PyObject** result) {
     for (;;) {
         Status s;
         {
-            LocalWakeups wakeups;  // a parked task of this run may be woken
+            CallScope call;  // a parked task of this run may be woken
             if (op->item != nullptr) {
                 s = op->channel->send(op->item, nonblocking);
             } else {
@@ -415,7 +415,7 @@ bool resolve_woken(PyObject* target) {
 PyObject* op_abort(PyObject* self, PyObject*) {
     auto* op = reinterpret_cast<TrioOp*>(self);
     if (op->step != Step::waiting || op->rescheduled) return Py_NewRef(g_trio.abort_failed);
-    op->rescheduled = true;  // before give_up: its LocalWakeups may run resolve_woken
+    op->rescheduled = true;  // before give_up: its CallScope may run resolve_woken
     if (give_up(op)) return Py_NewRef(g_trio.abort_succeeded);  // trio reschedules it with Cancelled
     // The exchange happened: the task takes its result now.
     PyObject* r = PyObject_CallFunctionObjArgs(g_trio.reschedule, op->task, g_trio.woken, nullptr);
@@ -429,7 +429,7 @@ PyObject* op_abort(PyObject* self, PyObject*) {
 PyObject* op_interrupt_now(PyObject* self, PyObject* error) {
     auto* op = reinterpret_cast<TrioOp*>(self);
     if (op->step != Step::waiting || op->rescheduled) Py_RETURN_NONE;
-    op->rescheduled = true;  // before give_up: its LocalWakeups may run resolve_woken
+    op->rescheduled = true;  // before give_up: its CallScope may run resolve_woken
     PyObject* outcome = give_up(op) ? PyObject_CallOneArg(g_trio.error_outcome, error) : Py_NewRef(g_trio.woken);
     if (outcome == nullptr) return nullptr;
     PyObject* r = PyObject_CallFunctionObjArgs(g_trio.reschedule, op->task, outcome, nullptr);

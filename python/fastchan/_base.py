@@ -1,6 +1,6 @@
-"""What fastchan.Queue and fastchan.asyncio.Queue share: construction from
-maxsize (and an optional dtype) with the class's ordering, repr and generic
-alias."""
+"""What fastchan's classes share: queues' construction from maxsize (and an
+optional dtype) with the class's ordering, repr and generic alias; and the
+refusal of instances whose __init__ never ran."""
 
 import types
 
@@ -19,6 +19,30 @@ class QueueBase(_core._QueueCore):
         return f"<{cls.__module__}.{cls.__qualname__} maxsize={self.maxsize}{dtype} qsize={self.qsize()}>"
 
     __class_getitem__ = classmethod(types.GenericAlias)
+
+
+class NotInitializedError(TypeError, AttributeError):
+    """A method of an instance whose __init__ never ran (cls.__new__(cls)).
+    A TypeError, as for fastchan's native classes; an AttributeError too, so
+    hasattr() still answers False."""
+
+
+class Initialized:
+    """Mixin for fastchan's Python classes: an instance whose __init__ never
+    ran raises NotInitializedError naming its class, instead of an
+    AttributeError, when a method reaches for state __init__ sets.
+    _INIT_MARK names an attribute __init__ always sets."""
+
+    __slots__ = ()
+    _INIT_MARK = None
+
+    def __getattr__(self, name):  # (only called when the normal lookup failed)
+        try:
+            object.__getattribute__(self, self._INIT_MARK)
+        except AttributeError:
+            raise NotInitializedError(
+                f"{type(self).__name__} object is not initialized (__init__ was not called)") from None
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
 
 
 # array.array typecodes of the dtypes get_many(as_array=True) serves.

@@ -19,6 +19,8 @@ complete it natively:
 import threading
 from concurrent.futures import _base
 
+from ._base import Initialized
+
 __all__ = ["Future"]
 
 _PENDING = _base.PENDING
@@ -42,8 +44,10 @@ class _DoneWaiter:
     add_exception = add_cancelled = add_result
 
 
-class Future(_base.Future):
+class Future(Initialized, _base.Future):
     """The result of a call submitted to a fastchan.ThreadPool."""
+
+    _INIT_MARK = "_state"
 
     _condition = threading.Condition(threading.RLock())
 

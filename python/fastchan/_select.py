@@ -14,9 +14,13 @@ or event loop may be sending or receiving on the same channels meanwhile.
 
 ``select_async`` is the same for an asyncio task: it suspends instead of
 blocking, and its loop is woken (GIL-free, one eventfd write per burst) by
-whichever thread or loop makes a case ready. Cancelling it never loses an
-item: a rendezvous exchange that had already happened is returned (and the
-task's cancellation is requested again, for its next await).
+whichever thread or loop makes a case ready. It is atomic with respect to
+cancellation and its timeout: either a case fired and its result is
+returned, or nothing happened and CancelledError (TimeoutError) is raised.
+While the task is suspended no rendezvous send of it can complete (a
+receiver that finds it waiting wakes it, and the hand-over happens once the
+task runs), and an item a peer handed to it goes back to the front of its
+channel if the task is cancelled instead of resuming.
 """
 
 import asyncio
@@ -28,6 +32,7 @@ __all__ = ["select", "select_async", "recv", "send", "CLOSED"]
 
 CLOSED = _core.CLOSED
 _NO_DEFAULT = object()
+_TIMED_OUT = object()  # what the timeout's timer resolves the wait's future with
 
 
 class _Case:
@@ -93,52 +98,60 @@ async def select_async(cases, timeout=None, *, default=_NO_DEFAULT):
     """select() for an asyncio task: suspends instead of blocking."""
     cases = _checked(cases)
     timeout = _checked_timeout(timeout)
-    call = _core._AsyncSelect(cases)
+    call = _core._AsyncSelect(cases, False)  # asyncio: see _wait
     fired = call.try_fire()
     if fired is not None:
         return fired
     if default is not _NO_DEFAULT:
         return None, default
-    if timeout is None:
-        return await _wait(call)
-    try:
-        return await asyncio.wait_for(_wait(call), timeout)
-    except asyncio.TimeoutError:  # not the builtin TimeoutError before 3.11
-        raise TimeoutError("select timed out") from None
+    return await _wait(call, timeout=timeout)
 
 
-async def _wait(call, waiting=None):
-    """Awaits `call` (an _AsyncSelect that found nothing ready). While it
-    waits, its future is in the set `waiting` (if given): whoever sets an
-    exception on that future ends the wait with it."""
+async def _wait(call, waiting=None, timeout=None):
+    """Awaits `call` (an _AsyncSelect that found nothing ready, built with
+    offer_values=False): the result of the case that fired. Cancelled, it
+    has no effect: call.withdraw() gives back anything a peer handed over.
+    After `timeout` seconds (timed by the loop, in this task: no inner task
+    whose result could be lost) it raises TimeoutError, unless an exchange
+    happened first. While it waits, its future is in the set `waiting` (if
+    given): whoever sets an exception on that future ends the wait with it,
+    unless an exchange happened first."""
     loop = asyncio.get_running_loop()
     waker = _waker_for(loop)
+    deadline = None if timeout is None else loop.time() + timeout
     while True:
         future = loop.create_future()
         if call.enlist(waker, future):
+            timer = None if deadline is None else loop.call_at(deadline, _expire, future)
             if waiting is not None:
                 waiting.add(future)
             try:
-                await future
+                woken = await future
             except asyncio.CancelledError:
-                fired = call.cancel()
-                if fired is None:
-                    raise
-                # The exchange happened before the cancellation arrived: the
-                # item must not be lost. Return it; the task is cancelled at
-                # its next await instead.
-                asyncio.current_task().cancel()
-                return fired
+                call.withdraw()
+                raise
             except BaseException:
-                fired = call.cancel()  # an exception set on the future
+                fired = call.cancel()  # an exception set on the future (a closed handle)
                 if fired is None:
                     raise
                 return fired
             finally:
+                if timer is not None:
+                    timer.cancel()
                 if waiting is not None:
                     waiting.discard(future)
+            if woken is _TIMED_OUT:
+                fired = call.cancel()
+                if fired is None:
+                    raise TimeoutError("select timed out")
+                return fired
         fired = call.finish()
         if fired is None:
             fired = call.try_fire()
         if fired is not None:
             return fired
+
+
+def _expire(future):
+    if not future.done():
+        future.set_result(_TIMED_OUT)

@@ -25,6 +25,7 @@ import array
 import asyncio
 import math
 import operator
+import sys
 
 from . import _core
 from ._base import TYPECODES as _TYPECODES, check_as_array as _check_as_array
@@ -47,6 +48,9 @@ def _parse_capacity(capacity):
         ) from None
     if capacity < 0:
         raise ValueError(f"capacity must be >= 0, not {capacity!r}")
+    if capacity > sys.maxsize:
+        raise OverflowError(f"capacity {capacity!r} is too large (at most {sys.maxsize}); "
+                            "None (or math.inf) makes an unbounded channel")
     return capacity
 
 

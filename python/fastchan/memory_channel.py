@@ -25,6 +25,7 @@ import operator
 import threading
 
 from . import _core
+from ._base import Initialized
 from ._errors import ChannelClosed
 from ._select import CLOSED, _wait, recv, send
 from .channel import Channel
@@ -116,7 +117,7 @@ class _State:
 async def _wait_for(case, in_trio, handle, waits):
     """Waits for one select case, in whichever async library runs us. While
     it waits, an entry for it is in the set `waits` (see _Clone.close)."""
-    call = _core._AsyncSelect((case,))
+    call = _core._AsyncSelect((case,), in_trio)  # (asyncio: see _select._wait)
     if in_trio:
         return await _wait_trio(call, handle, waits)
     fired = call.try_fire()
@@ -292,10 +293,11 @@ async def _drain_forever(waker):
         waker.abandon()  # the run ends: pending wake-ups go to other waiters
 
 
-class _Clone:
+class _Clone(Initialized):
     """What both ends share: open/closed bookkeeping and the context managers."""
 
     __slots__ = ("_state", "_closed", "_channel", "_blocked")
+    _INIT_MARK = "_state"
 
     @classmethod
     def _open(cls, state):

@@ -26,6 +26,7 @@ from concurrent.futures.thread import BrokenThreadPool
 
 from . import _core
 from . import _future
+from ._base import Initialized
 from ._future import Future
 
 __all__ = ["ThreadPool", "Future", "BrokenThreadPool", "to_thread"]
@@ -123,7 +124,7 @@ def _deliver(future, ok, value):
         future.set_exception(value)
 
 
-class ThreadPool(_cf.ThreadPoolExecutor):
+class ThreadPool(Initialized, _cf.ThreadPoolExecutor):
     """A pool of threads that run submitted calls, fed by a fastchan channel.
 
     max_workers: the most threads the pool starts (default min(32, CPUs + 4),
@@ -141,6 +142,8 @@ class ThreadPool(_cf.ThreadPoolExecutor):
     room as long as another worker can make some. When every worker would
     be waiting so, submit() raises fastchan.Full instead of deadlocking.
     """
+
+    _INIT_MARK = "_core"
 
     def __init__(self, max_workers=None, *, max_pending=None, thread_name_prefix="",
                  initializer=None, initargs=()):
@@ -204,8 +207,17 @@ class ThreadPool(_cf.ThreadPoolExecutor):
                 f"max_workers={self._max_workers} max_pending={self._max_pending} "
                 f"threads={core.started_workers} queued={core.queued}>")
 
-    # Executor.map, __enter__ and __exit__ are inherited; map's chunksize is
-    # accepted and ignored, as by ThreadPoolExecutor.
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Executor.map: fn applied to the iterables' items, the results in
+        order (chunksize is accepted and ignored, as by ThreadPoolExecutor)."""
+        self._core  # (an uninitialized pool raises here, not at the first result)
+        return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
+
+    def __enter__(self):
+        self._core
+        return self
+
+    # __exit__ (shutdown(wait=True)) is inherited.
 
 
 _default_pool = None

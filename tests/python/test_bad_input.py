@@ -153,3 +153,34 @@ def test_uninitialized_subclass_instance():
 
     with pytest.raises(TypeError):
         Broken()
+
+
+# Capacities at the edges: each works at once or is refused at once.
+
+@pytest.mark.parametrize("dtype", [None, "int64"])
+@pytest.mark.parametrize("capacity", [2**16 + 1, 10**9, 2**62, 2**63 - 1])
+def test_huge_channel_capacities_work_without_preallocating(capacity, dtype):
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ch = fastchan.Channel(capacity, dtype=dtype)
+    assert ch.capacity == capacity
+    ch.put_many(range(1000))
+    assert ch.get_many(2000) == list(range(1000))
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 64 * 1024  # (Channel(10**9) used to commit 16 GB)
+
+
+@pytest.mark.parametrize("capacity", [2**63, 2**64 - 2, 2**64, 10**30])
+def test_channel_capacity_too_large_is_refused(capacity):
+    with pytest.raises(OverflowError, match=str(capacity)):
+        fastchan.Channel(capacity)
+
+
+@pytest.mark.parametrize("cls", [fastchan.Queue, fastchan.LifoQueue, fastchan.PriorityQueue])
+def test_huge_queue_maxsize(cls):
+    q = cls(2**63 - 1)
+    q.put_many(range(10))
+    assert q.qsize() == 10
+    with pytest.raises(OverflowError):
+        cls(2**63)

@@ -36,10 +36,8 @@ class Channel {
 public:
     using value_type = T;
 
-    // Bounded channels up to this many slots preallocate a ring (1 MiB of
-    // slots for pointers); larger bounds would commit memory for items that
-    // may never come, so they use a list that grows with the items held.
-    static constexpr std::size_t kMaxRingCapacity = std::size_t{1} << 16;
+    // Larger bounded channels are lists (see flavors::kMaxRingCapacity).
+    static constexpr std::size_t kMaxRingCapacity = flavors::kMaxRingCapacity;
 
     explicit Channel(std::size_t capacity)
         : flavor_(capacity == 0                  ? make<Rendezvous>()

@@ -22,6 +22,11 @@
 
 namespace fastchan::flavors {
 
+// Bounded channels and queues up to this many slots preallocate a ring (1
+// MiB of slots for pointers); larger bounds would commit memory for items
+// that may never come, so they use a list that grows with the items held.
+inline constexpr std::size_t kMaxRingCapacity = std::size_t{1} << 16;
+
 template <class T>
 class ArrayBuffer {
 public:

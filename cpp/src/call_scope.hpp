@@ -1,0 +1,64 @@
+// The scope of one binding call that can change a channel or a queue. Every
+// such entry point holds a CallScope; when the outermost one ends:
+//   * the wake-ups of this thread's own event loops that the call caused
+//     are resolved (LoopWaker::wake queues them here instead of writing the
+//     loop's eventfd, so a woken task runs in the loop's next iteration, as
+//     with asyncio.Queue);
+//   * if the call is returning normally (its operation may have taken
+//     effect), pending signal handlers run now and an exception one raises
+//     is deferred to the next line of Python (signals.hpp), so that it
+//     cannot cost the caller the call's result.
+// Off the asyncio path and with no signal pending that costs a few loads.
+#pragma once
+
+#include <Python.h>
+
+#include <atomic>
+#include <vector>
+
+#include "signals.hpp"
+
+namespace fastchan::py {
+
+class LoopWaker;
+
+inline std::atomic<int> g_local_pending{0};  // loops with wake-ups queued, on any thread
+
+class CallScope {
+public:
+    CallScope() noexcept { ++depth(); }
+    ~CallScope() {
+        --depth();
+        if (g_local_pending.load(std::memory_order_relaxed) != 0) flush();
+        if (depth() == 0 && !PyErr_Occurred()) settle_signals();
+    }
+    CallScope(const CallScope&) = delete;
+    CallScope& operator=(const CallScope&) = delete;
+
+    // From LoopWaker::wake(): true if the wake-up will be resolved when
+    // this thread's call ends. Only inside a CallScope: a wake-up from code
+    // with none on its stack (another extension's call into a shared
+    // channel, see fastchan/python.hpp) goes through the eventfd, or nothing
+    // would resolve it. (Defined in loop_waker.hpp.)
+    static bool take(LoopWaker& waker) noexcept;
+
+private:
+    // Touched by every binding call: the initial-exec model makes it one
+    // thread-pointer-relative access instead of a __tls_get_addr call.
+    static int& depth() noexcept {
+#if defined(__GNUC__) && defined(__linux__)
+        __attribute__((tls_model("initial-exec")))
+#endif
+        static thread_local int value = 0;
+        return value;
+    }
+
+    static std::vector<LoopWaker*>& listed() noexcept {
+        thread_local std::vector<LoopWaker*> value;
+        return value;
+    }
+
+    static void flush();  // (loop_waker.hpp)
+};
+
+}  // namespace fastchan::py
