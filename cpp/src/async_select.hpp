@@ -34,7 +34,8 @@ class CaseSlot {
 public:
     virtual ~CaseSlot() = default;
     virtual void add_to(Select& select) = 0;
-    // The item a recv case received, as a new reference (nullptr on MemoryError).
+    // The item a recv case received, as a new reference; nullptr on
+    // MemoryError, when the item goes back to its channel.
     virtual PyObject* take_received() = 0;
     // The case fired and its item is settled: a sent item belongs to its
     // receiver now; a received one nobody took is let go.
@@ -71,6 +72,7 @@ public:
     }
     PyObject* take_received() override {
         PyObject* obj = Codec<T>::to_py(*received_);
+        if (obj == nullptr) channel_.put_back(std::move(*received_));
         received_.reset();
         return obj;
     }

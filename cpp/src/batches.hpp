@@ -9,13 +9,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include <pybind11/pybind11.h>
 
+#include <fastchan/status.hpp>
+
 #include "codecs.hpp"
+#include "faults.hpp"
 
 namespace fastchan::py {
 
@@ -41,10 +45,71 @@ inline std::size_t parse_max_items(pybind11::handle obj) {
     return static_cast<std::size_t>(n);
 }
 
+// The items of a batch as put_many takes them: any iterable. A buffer that
+// cannot be iterated item by item (a memoryview of 0 or 2+ dimensions) is
+// refused with an error naming its shape; anything else not iterable with
+// a TypeError naming it.
+inline pybind11::iterator batch_items(pybind11::handle items) {
+    PyObject* it = PyObject_GetIter(items.ptr());
+    if (it != nullptr) return pybind11::reinterpret_steal<pybind11::iterator>(it);
+    Py_buffer view;
+    if (PyObject_CheckBuffer(items.ptr()) && PyObject_GetBuffer(items.ptr(), &view, PyBUF_ND) == 0) {
+        pybind11::tuple shape(view.ndim);
+        for (int i = 0; i < view.ndim; ++i) shape[static_cast<std::size_t>(i)] = view.shape[i];
+        PyBuffer_Release(&view);
+        PyErr_Clear();
+        if (shape.empty()) {
+            PyErr_SetString(PyExc_TypeError, "a batch of items cannot be a 0-dimensional buffer (one value): "
+                                             "pass [value]");
+        } else {
+            PyErr_Format(PyExc_ValueError, "a batch of items must be 1-dimensional, not a buffer of shape %R: "
+                                           "flatten it first (numpy's ravel(), memoryview.cast)", shape.ptr());
+        }
+        throw pybind11::error_already_set();
+    }
+    PyErr_Clear();
+    PyErr_Format(PyExc_TypeError, "a batch of items must be iterable, not %.100s %.200R", Py_TYPE(items.ptr())->tp_name,
+                 items.ptr());
+    throw pybind11::error_already_set();
+}
+
+namespace detail_batches {
+
+// A buffer's struct format for one T item: its byte order (true: swap to
+// native), or false if the format is not T's ('q'/'l' of 8 bytes for
+// int64, 'd' for float64, with an optional '@', '=', '<', '>' or '!').
+template <class T>
+bool matches(const char* format, Py_ssize_t itemsize, bool& swap) {
+    constexpr bool little = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+    const char* f = format ? format : "B";
+    swap = false;
+    switch (*f) {
+        case '@': case '=': ++f; break;
+        case '<': swap = !little; ++f; break;
+        case '>': case '!': swap = little; ++f; break;
+        default: break;
+    }
+    if (itemsize != static_cast<Py_ssize_t>(sizeof(T)) || f[0] == '\0' || f[1] != '\0') return false;
+    return std::is_same_v<T, double> ? *f == 'd' : (*f == 'q' || *f == 'l');
+}
+
+template <class T>
+T byteswapped(T value) {
+    static_assert(sizeof(T) == 8);
+    std::uint64_t bits;
+    std::memcpy(&bits, &value, 8);
+    bits = __builtin_bswap64(bits);
+    std::memcpy(&value, &bits, 8);
+    return value;
+}
+
+}  // namespace detail_batches
+
 // The items of a batch to send, converted to T before any is sent, so a bad
-// item (TypeError/OverflowError naming it) leaves the channel untouched. An
-// int64/float64 buffer of the matching format (array.array('q'/'d'), a numpy
-// array...) is copied in one go.
+// item (TypeError/OverflowError naming it) leaves the channel untouched. A
+// 1-dimensional int64/float64 buffer of the matching format
+// (array.array('q'/'d'), a numpy array, in either byte order) is copied in
+// one go; other buffers are taken item by item (see batch_items).
 template <class T>
 std::vector<T> batch_from_py(pybind11::handle items) {
     std::vector<T> out;
@@ -52,23 +117,25 @@ std::vector<T> batch_from_py(pybind11::handle items) {
         Py_buffer view;
         if (PyObject_CheckBuffer(items.ptr()) &&
             PyObject_GetBuffer(items.ptr(), &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) == 0) {
-            const char* f = view.format ? view.format : "B";
-            if (*f == '@' || *f == '=' || *f == '<') ++f;
-            bool match = view.itemsize == sizeof(T) && f[1] == '\0' &&
-                         (std::is_same_v<T, double> ? *f == 'd' : (*f == 'q' || *f == 'l'));
+            bool swap = false;
+            bool match = view.ndim == 1 && detail_batches::matches<T>(view.format, view.itemsize, swap);
             if (match) {
                 out.resize(static_cast<std::size_t>(view.len) / sizeof(T));
                 std::memcpy(out.data(), view.buf, out.size() * sizeof(T));
+                if (swap) {
+                    for (T& v : out) v = detail_batches::byteswapped(v);
+                }
             }
             PyBuffer_Release(&view);
             if (match) return out;
         }
         PyErr_Clear();
     }
+    pybind11::iterator it = batch_items(items);
     Py_ssize_t hint = PyObject_LengthHint(items.ptr(), 0);
     if (hint < 0) throw pybind11::error_already_set();
     out.reserve(static_cast<std::size_t>(hint));
-    for (pybind11::handle item : pybind11::iter(items)) {
+    for (pybind11::handle item : it) {
         out.emplace_back();
         if (!Codec<T>::from_py(item.ptr(), out.back())) throw pybind11::error_already_set();
     }
@@ -77,33 +144,49 @@ std::vector<T> batch_from_py(pybind11::handle items) {
 
 // For the awaitable batches, which send item by item: a typed batch as a
 // list, every item checked first (TypeError/OverflowError before any is
-// sent); objects as given (streamed: any object goes).
+// sent); objects as an iterator over them (streamed: any object goes).
 template <class T>
-pybind11::object checked_batch(pybind11::iterable items) {
+pybind11::object checked_batch(pybind11::handle items) {
     if constexpr (std::is_same_v<T, PyObject*>) {
-        return std::move(items);
+        return batch_items(items);
     } else {
-        pybind11::list all(pybind11::iter(items));
-        batch_from_py<T>(all);
+        std::vector<T> batch = batch_from_py<T>(items);
+        pybind11::list all(batch.size());
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            PyObject* obj = Codec<T>::to_py(batch[i]);
+            if (obj == nullptr) throw pybind11::error_already_set();
+            PyList_SET_ITEM(all.ptr(), static_cast<Py_ssize_t>(i), obj);
+        }
         return std::move(all);
     }
 }
 
-// Received items (consumed) as a list.
+// A received batch while it is being gathered: a vector whose growth can be
+// made to fail by the test-only fault switch (faults.hpp).
 template <class T>
-pybind11::list batch_to_list(std::vector<T>& items) {
-    pybind11::list out(items.size());
-    std::size_t i = 0;
-    for (; i < items.size(); ++i) {
-        PyObject* obj = Codec<T>::to_py(items[i]);
-        if (obj == nullptr) break;
-        PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), obj);
+struct Batch : std::vector<T> {
+    void push_back(T&& value) {
+        if (fault_strikes(Fault::batch_growth)) throw std::bad_alloc();
+        std::vector<T>::push_back(std::move(value));
     }
-    if (i < items.size()) {  // MemoryError: let go of the rest
-        for (std::size_t j = i + 1; j < items.size(); ++j) Codec<T>::release(items[j]);
-        throw pybind11::error_already_set();
+};
+
+// Received items as a new list, or nullptr with MemoryError set and the
+// items untouched (for a typed T: converted values were new objects).
+template <class T>
+PyObject* batch_to_list(std::vector<T>& items) {
+    PyObject* list = fault_strikes(Fault::to_python) ? PyErr_NoMemory()
+                                                     : PyList_New(static_cast<Py_ssize_t>(items.size()));
+    if (list == nullptr) return nullptr;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        PyObject* obj = Codec<T>::to_py(items[i]);  // (objects: the reference itself, never fails)
+        if (obj == nullptr) {
+            Py_DECREF(list);
+            return nullptr;
+        }
+        PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), obj);
     }
-    return out;
+    return list;
 }
 
 // array.array and its typecodes 'q' and 'd': set at module init
@@ -115,18 +198,20 @@ struct ArrayType {
 };
 inline ArrayType g_array;
 
-// as_array: received int64/float64 items as an array.array ('q' or 'd').
+// as_array: received int64/float64 items as a new array.array ('q' or
+// 'd'), or nullptr with the error set and the items untouched.
 template <class T>
-pybind11::object batch_to_array(const std::vector<T>& items) {
+PyObject* batch_to_array(const std::vector<T>& items) {
     static_assert(std::is_arithmetic_v<T>);
+    if (fault_strikes(Fault::to_python)) return PyErr_NoMemory();
     PyObject* typecode = std::is_same_v<T, double> ? g_array.float64 : g_array.int64;
     // array(typecode, bytes) takes the bytes as frombytes() would.
-    pybind11::object bytes = pybind11::reinterpret_steal<pybind11::object>(PyBytes_FromStringAndSize(
-        reinterpret_cast<const char*>(items.data()), static_cast<Py_ssize_t>(items.size() * sizeof(T))));
-    if (!bytes) throw pybind11::error_already_set();
-    PyObject* array = PyObject_CallFunctionObjArgs(g_array.type, typecode, bytes.ptr(), nullptr);
-    if (array == nullptr) throw pybind11::error_already_set();
-    return pybind11::reinterpret_steal<pybind11::object>(array);
+    PyObject* bytes = PyBytes_FromStringAndSize(reinterpret_cast<const char*>(items.data()),
+                                                static_cast<Py_ssize_t>(items.size() * sizeof(T)));
+    if (bytes == nullptr) return nullptr;
+    PyObject* array = PyObject_CallFunctionObjArgs(g_array.type, typecode, bytes, nullptr);
+    Py_DECREF(bytes);
+    return array;
 }
 
 // as_array needs an int64/float64 dtype: checked before anything is
@@ -140,14 +225,58 @@ void check_as_array(bool as_array) {
     throw pybind11::error_already_set();
 }
 
-// A received batch (consumed), as get_many returns it: a list, or with
-// as_array (checked by check_as_array) an array.array.
-template <class T>
-pybind11::object batch_result(std::vector<T>& items, bool as_array) {
-    if constexpr (std::is_arithmetic_v<T>) {
-        if (as_array) return batch_to_array(items);
+// Appends a received value to a batch; if the batch cannot grow, the value
+// goes back to `flavor` (anything with put_back) and the error propagates.
+template <class T, class Flavor>
+void append(Batch<T>& items, T&& value, Flavor& flavor) {
+    try {
+        items.push_back(std::move(value));
+    } catch (...) {
+        flavor.put_back(std::move(value));  // (push_back failed before moving from it)
+        throw;
     }
-    return batch_to_list(items);
+}
+
+// Gives a batch back to where it came from (`flavor`: anything with
+// put_back), so that it goes out again in the same order.
+template <class T, class Flavor>
+void give_back(std::vector<T>& items, Flavor& flavor) {
+    for (auto it = items.rbegin(); it != items.rend(); ++it) flavor.put_back(std::move(*it));
+    items.clear();
+}
+
+// Gathers a batch with `receive` (which appends to a Batch<T> and returns
+// the first receive's status). If the batch cannot grow (MemoryError), what
+// was gathered goes back to `flavor` (the item being appended went back
+// already, see Buffered::try_recv_some) and MemoryError is raised.
+template <class T, class Flavor, class Receive>
+Status gather(Batch<T>& items, Flavor& flavor, Receive&& receive) {
+    try {
+        return receive();
+    } catch (const std::bad_alloc&) {
+        give_back(items, flavor);
+        PyErr_NoMemory();
+        throw pybind11::error_already_set();
+    }
+}
+
+// A received batch, as get_many returns it: a list, or with as_array
+// (checked by check_as_array) an array.array. If it cannot be built
+// (MemoryError), every item goes back to `flavor` and the error is raised:
+// no item is ever lost to a failed conversion.
+template <class T, class Flavor>
+pybind11::object batch_result(std::vector<T>& items, bool as_array, Flavor& flavor) {
+    PyObject* result;
+    if constexpr (std::is_arithmetic_v<T>) {
+        result = as_array ? batch_to_array(items) : batch_to_list(items);
+    } else {
+        result = batch_to_list(items);
+    }
+    if (result == nullptr) {
+        give_back(items, flavor);
+        throw pybind11::error_already_set();
+    }
+    return pybind11::reinterpret_steal<pybind11::object>(result);
 }
 
 }  // namespace fastchan::py

@@ -29,6 +29,9 @@ public:
     CallScope() noexcept { ++depth(); }
     ~CallScope() {
         --depth();
+        // Nothing of Python when the call is being unwound without the GIL
+        // (a thread ended by a finalizing interpreter as it takes the GIL back).
+        if (!holds_thread_state()) return;
         if (g_local_pending.load(std::memory_order_relaxed) != 0) flush();
         if (depth() == 0 && !PyErr_Occurred()) settle_signals();
     }
@@ -43,6 +46,14 @@ public:
     static bool take(LoopWaker& waker) noexcept;
 
 private:
+    static bool holds_thread_state() noexcept {
+#if PY_VERSION_HEX >= 0x030D0000
+        return PyThreadState_GetUnchecked() != nullptr;
+#else
+        return _PyThreadState_UncheckedGet() != nullptr;
+#endif
+    }
+
     // Touched by every binding call: the initial-exec model makes it one
     // thread-pointer-relative access instead of a __tls_get_addr call.
     static int& depth() noexcept {

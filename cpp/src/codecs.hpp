@@ -10,6 +10,8 @@
 #include <new>
 #include <string>
 
+#include "faults.hpp"
+
 namespace fastchan::py {
 
 // What a typed channel or queue stores; `object` is any Python object.
@@ -46,7 +48,8 @@ inline bool parse_dtype(PyObject* obj, Dtype& out) {
 
 // from_py: a native value from a borrowed object, or false with TypeError /
 // OverflowError set (naming the value) and `out` untouched.
-// to_py: a new reference holding the value (consumed), or nullptr on MemoryError.
+// to_py: a new reference holding the value, or nullptr on MemoryError (then
+// the value is untouched: the caller puts it back). An object is consumed.
 // release: lets go of a value that will never reach Python.
 template <class T>
 struct Codec;
@@ -84,7 +87,9 @@ struct Codec<std::int64_t> {
         out = v;
         return true;
     }
-    static PyObject* to_py(std::int64_t& value) { return PyLong_FromLongLong(value); }
+    static PyObject* to_py(std::int64_t& value) {
+        return fault_strikes(Fault::to_python) ? PyErr_NoMemory() : PyLong_FromLongLong(value);
+    }
     static void release(std::int64_t&) {}
 };
 
@@ -111,7 +116,9 @@ struct Codec<double> {
         out = v;
         return true;
     }
-    static PyObject* to_py(double& value) { return PyFloat_FromDouble(value); }
+    static PyObject* to_py(double& value) {
+        return fault_strikes(Fault::to_python) ? PyErr_NoMemory() : PyFloat_FromDouble(value);
+    }
     static void release(double&) {}
 };
 
@@ -135,6 +142,7 @@ struct Codec<std::string> {
         return ok;
     }
     static PyObject* to_py(std::string& value) {
+        if (fault_strikes(Fault::to_python)) return PyErr_NoMemory();
         return PyBytes_FromStringAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
     }
     static void release(std::string&) {}

@@ -23,6 +23,13 @@
 
 namespace fastchan::py {
 
+// The error for an operation on a PriorityQueue from inside its own comparison.
+inline void set_reentered() {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "PriorityQueue re-entered while it was comparing items "
+                    "(from __lt__ or a __del__ the comparison triggered)");
+}
+
 class ObjectHeap {
 public:
     using value_type = PyObject*;
@@ -78,6 +85,12 @@ public:
         out.insert(out.end(), heap_.begin(), heap_.end());
         heap_.clear();
         size_.store(0, std::memory_order_relaxed);
+    }
+
+    // Is this thread inside one of this heap's comparisons (a __lt__, or a
+    // __del__ that a comparison triggered)?
+    bool comparing_here() const noexcept {
+        return owner_.load(std::memory_order_relaxed) == PyThread_get_thread_ident();
     }
 
     bool close() { return !closed_.exchange(true); }
@@ -142,9 +155,7 @@ private:
         explicit Guard(ObjectHeap& heap) : heap_(heap) {
             unsigned long me = PyThread_get_thread_ident();
             if (heap_.owner_.load(std::memory_order_relaxed) == me) {
-                PyErr_SetString(PyExc_RuntimeError,
-                                "PriorityQueue re-entered while it was comparing items "
-                                "(from __lt__ or a __del__ the comparison triggered)");
+                set_reentered();
                 return;
             }
             if (!heap_.mutex_.try_lock()) {

@@ -66,7 +66,9 @@ public:
     }
 
     // ok (*out is a new reference), closed (closed and drained), timeout,
-    // interrupted, or empty for a non-blocking receive (deadline min).
+    // interrupted (Python error set; an item that could not be converted to
+    // Python went back to the front of the channel), or empty for a
+    // non-blocking receive (deadline min).
     Status recv(PyObject** out, detail::Clock::time_point deadline) {
         return visit([&](auto& ch) {
             using T = typename std::decay_t<decltype(ch)>::value_type;
@@ -75,7 +77,10 @@ public:
                 return deadline == detail::Clock::time_point::min() ? f.try_recv(item)
                                                                     : f.recv_until(item, deadline, GilWait{});
             });
-            if (s == Status::ok && (*out = Codec<T>::to_py(*item)) == nullptr) return Status::interrupted;
+            if (s == Status::ok && (*out = Codec<T>::to_py(*item)) == nullptr) {
+                ch.put_back(std::move(*item));
+                return Status::interrupted;
+            }
             return s;
         });
     }

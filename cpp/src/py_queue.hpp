@@ -71,13 +71,17 @@ public:
     }
 
     // ok (*out is a new reference), empty, timeout, closed (shut down and
-    // drained), or interrupted (Python error set).
+    // drained), or interrupted (Python error set; an item that could not be
+    // converted to Python went back to the front of the queue).
     Status get(PyObject** out, bool block, detail::Clock::time_point deadline) {
         return flavor_.visit([&](auto& f) {
             using T = typename std::decay_t<decltype(f)>::value_type;
             std::optional<T> item;
             Status s = block ? f.recv_until(item, deadline, GilWait{}) : f.try_recv(item);
-            if (s == Status::ok && (*out = Codec<T>::to_py(*item)) == nullptr) return Status::interrupted;
+            if (s == Status::ok && (*out = Codec<T>::to_py(*item)) == nullptr) {
+                f.put_back(std::move(*item));
+                return Status::interrupted;
+            }
             return s;
         });
     }
@@ -177,11 +181,17 @@ public:
 
     // Python 3.13's Queue.shutdown(): puts fail from now on; getters drain,
     // then fail. `immediate` also drops what is buffered and counts each
-    // dropped item as done, which may release join().
-    void shutdown(bool immediate) {
+    // dropped item as done, which may release join(). False (RuntimeError
+    // set, nothing changed) if `immediate` comes from inside the queue's
+    // own comparison (a PriorityQueue item's __lt__), which holds the heap.
+    bool shutdown(bool immediate) {
+        if (Heap* heap = flavor_.get_if<Heap>(); immediate && heap && heap->buffer().comparing_here()) {
+            set_reentered();
+            return false;
+        }
         shutdown_.store(true, std::memory_order_relaxed);
         flavor_.visit([](auto& f) { return f.close(); });
-        if (!immediate) return;
+        if (!immediate) return true;
         std::vector<PyObject*> dropped;
         std::size_t count = drop_all(dropped);
         for (std::size_t i = 0; i < count; ++i) {
@@ -191,6 +201,7 @@ public:
         joiners_.notify_all();
         // Last: a dropped item's __del__ may call back into this queue.
         for (PyObject* item : dropped) Py_DECREF(item);
+        return true;
     }
 
 private:

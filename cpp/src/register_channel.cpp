@@ -60,10 +60,10 @@ detail::Clock::time_point deadline_from(::py::handle timeout) {
 // Sends a batch: objects one by one as they come; typed items all
 // converted first. (items sent, ok or the status that stopped the batch)
 template <class T>
-std::pair<std::size_t, Status> send_batch(Channel<T>& ch, ::py::iterable items, detail::Clock::time_point deadline) {
+std::pair<std::size_t, Status> send_batch(Channel<T>& ch, ::py::handle items, detail::Clock::time_point deadline) {
     if constexpr (std::is_same_v<T, PyObject*>) {
         std::size_t sent = 0;
-        for (::py::handle item : items) {
+        for (::py::handle item : batch_items(items)) {
             PyObject* ref = item.inc_ref().ptr();
             Status s = ch.send_until(std::move(ref), deadline, GilWait{});
             if (s != Status::ok) {
@@ -169,7 +169,7 @@ void register_channel(::py::module_& m) {
              "buffered and then raise it; every waiter wakes. True for the call that closed it.")
         .def(
             "put_many",
-            [](PyChannel& ch, ::py::iterable items, ::py::handle timeout) {
+            [](PyChannel& ch, ::py::handle items, ::py::handle timeout) {
                 CallScope call;
                 auto deadline = deadline_from(timeout);
                 auto [sent, s] = ch.visit([&](auto& c) { return send_batch(c, items, deadline); });
@@ -202,16 +202,17 @@ void register_channel(::py::module_& m) {
                 return ch.visit([&](auto& c) -> ::py::object {
                     using T = typename std::decay_t<decltype(c)>::value_type;
                     check_as_array<T>(as_array);
-                    std::vector<T> items;
-                    Status s;
-                    if constexpr (std::is_same_v<T, PyObject*>) {
-                        s = c.recv_many(items, max, deadline, GilWait{});
-                    } else {
-                        BatchWithoutGil no_gil;  // native values: no Python until it is back
-                        s = c.recv_many(items, max, deadline, no_gil);
-                    }
+                    Batch<T> items;
+                    Status s = gather(items, c, [&] {
+                        if constexpr (std::is_same_v<T, PyObject*>) {
+                            return c.recv_many(items, max, deadline, GilWait{});
+                        } else {
+                            BatchWithoutGil no_gil;  // native values: no Python until it is back
+                            return c.recv_many(items, max, deadline, no_gil);
+                        }
+                    });
                     if (s != Status::ok) raise_failed(s, "get_many");
-                    return batch_result(items, as_array);
+                    return batch_result(items, as_array, c);
                 });
             },
             ::py::arg("max_items"), ::py::arg("timeout") = ::py::none(), ::py::arg("as_array") = false,
@@ -224,7 +225,7 @@ void register_channel(::py::module_& m) {
             "'int64', 'float64' or 'bytes' for a typed channel; None for objects.")
         .def(
             "_check_batch",
-            [](PyChannel& ch, ::py::iterable items) {
+            [](PyChannel& ch, ::py::handle items) {
                 return ch.visit([&](auto& c) {
                     return checked_batch<typename std::decay_t<decltype(c)>::value_type>(items);
                 });

@@ -43,7 +43,7 @@ QueueKind parse_kind(int kind) {
     return static_cast<QueueKind>(kind);
 }
 
-void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle timeout) {
+void put_many(PyQueue& q, ::py::handle items, ::py::handle block, ::py::handle timeout) {
     CallScope call;
     bool blocking;
     detail::Clock::time_point deadline;
@@ -55,7 +55,7 @@ void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle
         std::size_t n = 0;
         Status s = Status::ok;
         if constexpr (std::is_same_v<T, PyObject*>) {  // streamed: any object goes
-            for (::py::handle item : items) {
+            for (::py::handle item : batch_items(items)) {
                 if ((s = q.put(item.ptr(), blocking, deadline)) != Status::ok) break;
                 ++n;
             }
@@ -91,26 +91,28 @@ void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle
     return q.visit([&](auto& f) {
         using T = typename std::decay_t<decltype(f)>::value_type;
         check_as_array<T>(as_array);
-        std::vector<T> items;
-        Status s;
-        if constexpr (std::is_same_v<T, PyObject*>) {  // a PriorityQueue's comparisons run Python code
+        Batch<T> items;
+        Status s = gather(items, f, [&] {
             std::optional<T> item;
-            s = blocking ? f.recv_until(item, deadline, GilWait{}) : f.try_recv(item);
-            while (s == Status::ok) {
-                items.push_back(std::move(*item));
-                if (items.size() == max) break;
-                item.reset();
-                s = f.try_recv(item);
+            if constexpr (std::is_same_v<T, PyObject*>) {  // a PriorityQueue's comparisons run Python code
+                Status st = blocking ? f.recv_until(item, deadline, GilWait{}) : f.try_recv(item);
+                while (st == Status::ok) {
+                    append(items, std::move(*item), f);
+                    if (items.size() == max) break;
+                    item.reset();
+                    st = f.try_recv(item);
+                }
+                return st;
+            } else {
+                BatchWithoutGil no_gil;  // native values: no Python until it is back
+                Status st = blocking ? f.recv_until(item, deadline, no_gil) : f.try_recv(item);
+                if (st == Status::ok) {
+                    append(items, std::move(*item), f);
+                    f.try_recv_some(items, max - 1);
+                }
+                return st;
             }
-        } else {
-            BatchWithoutGil no_gil;  // native values: no Python until it is back
-            std::optional<T> item;
-            s = blocking ? f.recv_until(item, deadline, no_gil) : f.try_recv(item);
-            if (s == Status::ok) {
-                items.push_back(std::move(*item));
-                f.try_recv_some(items, max - 1);
-            }
-        }
+        });
         if (items.empty()) {
             raise_for(s, g_errors.empty);
             throw ::py::error_already_set();
@@ -118,7 +120,7 @@ void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle
         // Items in hand end the batch: an error after them (a PriorityQueue
         // comparison) is raised by the next call instead of losing them.
         if (s == Status::interrupted) PyErr_Clear();
-        return batch_result(items, as_array);
+        return batch_result(items, as_array, f);
     });
 }
 
@@ -126,7 +128,7 @@ void put_many(PyQueue& q, ::py::iterable items, ::py::handle block, ::py::handle
 template <class Class>
 void add_batch_methods(Class& cls) {
     using Queue = typename Class::type;
-    cls.def("put_many", [](Queue& q, ::py::iterable items, ::py::handle block, ::py::handle timeout) {
+    cls.def("put_many", [](Queue& q, ::py::handle items, ::py::handle block, ::py::handle timeout) {
                 return put_many(q, items, block, timeout);
             }, ::py::arg("items"), ::py::arg("block") = true, ::py::arg("timeout") = ::py::none(),
             "Put every item of `items`, in order, each as put(item, block, timeout)\n"
@@ -142,7 +144,7 @@ void add_batch_methods(Class& cls) {
             "Raises Empty when there is nothing (non-blocking or after the timeout),\n"
             "ShutDown once the queue is shut down and drained. as_array=True (dtype\n"
             "int64 or float64) returns an array.array instead of a list.");
-    cls.def("_check_batch", [](Queue& q, ::py::iterable items) {
+    cls.def("_check_batch", [](Queue& q, ::py::handle items) {
                 return q.visit([&](auto& f) {
                     return checked_batch<typename std::decay_t<decltype(f)>::value_type>(items);
                 });
@@ -201,7 +203,7 @@ void register_queue(::py::module_& m) {
             "shutdown",
             [](PyQueue& q, bool immediate) {
                 CallScope call;
-                q.shutdown(immediate);
+                if (!q.shutdown(immediate)) throw ::py::error_already_set();
             },
             ::py::arg("immediate") = false,
             "Shut down the queue: puts raise ShutDown, gets drain what is left\n"

@@ -17,6 +17,7 @@
 
 #include "py_channel.hpp"
 #include "py_queue.hpp"
+#include "faults.hpp"
 #include "initialized.hpp"
 
 namespace py = pybind11;
@@ -191,6 +192,17 @@ void register_testing(::py::module_& m) {
                                  "until it is closed; join() returns the items.")
         .def(::py::init<::py::object>(), ::py::arg("channel"))
         .def("join", &NativeConsumer::join);
+    m.def(
+        "_fail_nth",
+        [](const std::string& fault, long n) {
+            if (fault == "to_python") return arm_fault(Fault::to_python, n);
+            if (fault == "batch_growth") return arm_fault(Fault::batch_growth, n);
+            throw ::py::value_error("fault must be 'to_python' or 'batch_growth', not " + fault);
+        },
+        ::py::arg("fault"), ::py::arg("n"),
+        "Test aid: make the nth conversion of a received item to Python from now\n"
+        "('to_python': MemoryError), or the nth growth of a received batch\n"
+        "('batch_growth': bad_alloc), fail; n=0 disarms.");
 }
 
 }  // namespace fastchan::py

@@ -1,6 +1,7 @@
 """Bad input raises a clear, stdlib-style exception and leaves the queue intact."""
 
 import queue
+import sys
 
 import pytest
 
@@ -184,3 +185,55 @@ def test_huge_queue_maxsize(cls):
     assert q.qsize() == 10
     with pytest.raises(OverflowError):
         cls(2**63)
+
+
+def test_priority_shutdown_from_a_comparison_is_refused():
+    """shutdown(immediate=True) from an item's __lt__ (the heap is mid-sift):
+    the re-entrancy RuntimeError, and the queue as it was."""
+    q = fastchan.PriorityQueue()
+
+    class Item:
+        def __init__(self, v):
+            self.v = v
+
+        def __lt__(self, other):
+            q.shutdown(immediate=True)
+            return self.v < other.v
+
+    q.put(Item(1))
+    with pytest.raises(RuntimeError, match="re-entered"):
+        q.put(Item(0))
+    assert not q.is_shutdown
+    assert q.qsize() == 1
+    assert q.get().v == 1
+
+
+@pytest.mark.parametrize("make", [lambda: fastchan.Queue(dtype="int64"), lambda: fastchan.Channel(None, dtype="int64"),
+                                  lambda: fastchan.Queue(), lambda: fastchan.Channel(None)],
+                         ids=["Queue-int64", "Channel-int64", "Queue", "Channel"])
+def test_put_many_refuses_buffers_that_are_not_one_dimensional(make):
+    import array
+
+    target = make()
+    flat = memoryview(array.array("q", range(6)))
+    with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
+        target.put_many(flat.cast("B").cast("q", (2, 3)))
+    with pytest.raises(TypeError, match="0-dimensional"):
+        target.put_many(flat[:1].cast("B").cast("q", ()))
+    with pytest.raises(TypeError, match="must be iterable, not int 5"):
+        target.put_many(5)
+    assert (len(target) if isinstance(target, fastchan.Channel) else target.qsize()) == 0
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_typed_put_many_reads_either_byte_order(order):
+    import ctypes
+
+    base = ctypes.c_int64 if (order == "<") == (sys.byteorder == "little") else ctypes.c_int64.__ctype_be__
+    if order == "<" and sys.byteorder == "big":
+        base = ctypes.c_int64.__ctype_le__
+    items = (base * 3)(1, -2, 2**40)
+    assert memoryview(items).format.lstrip("@=") in ("<q", ">q", "q", "<l", ">l", "l")
+    ch = fastchan.Channel(None, dtype="int64")
+    ch.put_many(items)
+    assert ch.get_many(10, timeout=0) == [1, -2, 2**40]

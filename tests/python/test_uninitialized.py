@@ -69,6 +69,8 @@ bad = 0
 for cls in public_classes():
     for name in attributes(cls):
         static = inspect.getattr_static(cls, name)
+        if not (isinstance(static, property) or callable(static) or inspect.isdatadescriptor(static)):
+            continue  # class data (__firstlineno__...)
         obj = cls.__new__(cls)
         if isinstance(static, property) or not callable(static):
             result = outcome(lambda: getattr(obj, name))

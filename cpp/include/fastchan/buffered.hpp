@@ -124,17 +124,18 @@ public:
     // not one per item). try_recv_some appends up to `max` items to `out`;
     // try_send_some takes *first, *(first+1)... until the buffer is full or
     // closed (taking moves only from what it sent). Both return the count.
+    // If out.push_back throws, the item it was given goes back (put_back).
     template <class Out>
     std::size_t try_recv_some(Out& out, std::size_t max) {
         std::size_t taken = 0;
         for (std::optional<value_type> item; taken < max && put_back_.pop(item); item.reset()) {
             ++taken;  // first: they were received before anything still buffered
-            out.push_back(std::move(*item));
+            append(out, std::move(*item));
         }
         WakeAfter wake{senders_};  // even if out.push_back throws
         for (std::optional<value_type> item; taken + wake.n < max && buffer_.try_pop(item) == Status::ok; item.reset()) {
             ++wake.n;  // a slot is free, whatever becomes of the item
-            out.push_back(std::move(*item));
+            append(out, std::move(*item));
         }
         return taken + wake.n;
     }
@@ -196,6 +197,16 @@ public:
     Buffer& buffer() noexcept { return buffer_; }
 
 private:
+    template <class Out>
+    void append(Out& out, value_type&& value) {
+        try {
+            out.push_back(std::move(value));
+        } catch (...) {
+            put_back(std::move(value));  // (push_back failed before moving from it)
+            throw;
+        }
+    }
+
     // Wakes up to n waiters of `list` on leaving the scope: one per item a
     // batch moved (one fence for the batch when nobody waits).
     struct WakeAfter {

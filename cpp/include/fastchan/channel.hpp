@@ -96,22 +96,33 @@ public:
     // else is ready at once, up to `max` items in all, appending each to
     // `out` (anything with push_back). The first receive's status: ok (1 to
     // max items appended), closed (closed and drained, none) or timeout.
+    // If out.push_back throws, the item it was given goes back to the
+    // channel (put_back) and the exception propagates; the items already
+    // in `out` are the caller's (to put back, last first, or to keep).
     template <class Out, class C, class D, class Policy = ThreadWait>
     Status recv_many(Out& out, std::size_t max, std::chrono::time_point<C, D> deadline, Policy&& policy = {}) {
         if (max == 0) return Status::ok;
         auto at = detail::to_steady(deadline);
         return flavor_.visit([&](auto& f) {
+            auto append = [&](T&& value) {
+                try {
+                    out.push_back(std::move(value));
+                } catch (...) {
+                    f.put_back(std::move(value));  // (push_back failed before moving from it)
+                    throw;
+                }
+            };
             std::optional<T> item;
             Status s = f.recv_until(item, at, policy);
             if (s != Status::ok) return s;
-            out.push_back(std::move(*item));
+            append(std::move(*item));
             if constexpr (has_batches<decltype(f)>) {
                 f.try_recv_some(out, max - 1);
             } else {
                 for (std::size_t n = 1; n < max; ++n) {
                     item.reset();
                     if (f.try_recv(item) != Status::ok) break;
-                    out.push_back(std::move(*item));
+                    append(std::move(*item));
                 }
             }
             return s;
