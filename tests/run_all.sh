@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Runs every test of fastchan on a fresh machine: installs what is missing,
-# builds and runs the GoogleTest suite (plain, then under ThreadSanitizer),
-# installs the package with its test extras and runs pytest, on every other
-# CPython >= 3.9 found under ~/.pyenv too, then on $PYTHON (default python3).
+# then
+#   1. the GoogleTest suite (plain; then under AddressSanitizer +
+#      UndefinedBehaviorSanitizer; then under ThreadSanitizer),
+#   2. pytest against the installed package, in a venv for every other
+#      CPython >= 3.10 found under ~/.pyenv, then on $PYTHON (default python3),
+#   3. pytest against an ASan + UBSan build of the extension.
+# --quick: the plain GoogleTest suite and pytest on $PYTHON only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+QUICK=0
+case "${1:-}" in
+  --quick) QUICK=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+esac
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -15,9 +25,21 @@ if [ ! -e /usr/include/gtest/gtest.h ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgtest-dev >/dev/null
 fi
+# ccache, when the machine has it, makes repeated builds cheap.
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+
+# The sanitizers' settings. No report is suppressed (tests/sanitizers/
+# holds the suppression files, each line with its reason; they are empty).
+SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+# GCC's -Wmaybe-uninitialized is known to misfire inside libstdc++ under
+# -fsanitize=address (std::deque's iterators); the sanitizer checks the real thing.
+SAN_CXX="$SAN_FLAGS -Wno-maybe-uninitialized"
+SUPP="$PWD/tests/sanitizers"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$SUPP/ubsan.supp"
 
 run_ctest() {  # $1: build dir, $2: extra CXX flags, then extra ctest arguments
-  cmake -S . -B "$1" -G Ninja -DFASTCHAN_BUILD_TESTS=ON -DFASTCHAN_BUILD_PYTHON=OFF \
+  cmake -S . -B "$1" -G Ninja -DFASTCHAN_BUILD_TESTS=ON -DFASTCHAN_BUILD_PYTHON=OFF "${launcher[@]}" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$2" >/dev/null
   cmake --build "$1"
   ctest --test-dir "$1" --output-on-failure "${@:3}"
@@ -25,12 +47,23 @@ run_ctest() {  # $1: build dir, $2: extra CXX flags, then extra ctest arguments
 
 echo "== GoogleTest"
 run_ctest build/tests ""
-echo "== GoogleTest under ThreadSanitizer"
-# TSAN cannot map its shadow memory under some kernels' ASLR: run without it.
-# TSAN does not support fork() in a multi-threaded process: the Fork tests
-# run in the plain build only.
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-  setarch "$(uname -m)" -R bash -c "$(declare -f run_ctest); run_ctest build/tsan '-fsanitize=thread' -E '^Fork\\.'"
+
+if [ "$QUICK" = 0 ]; then
+  echo "== GoogleTest under AddressSanitizer + UndefinedBehaviorSanitizer"
+  ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:suppressions=$SUPP/asan.supp" \
+  LSAN_OPTIONS="suppressions=$SUPP/lsan.supp" run_ctest build/asan "$SAN_CXX"
+
+  echo "== GoogleTest under ThreadSanitizer"
+  # TSAN cannot map its shadow memory under some kernels' ASLR: run without
+  # it (setarch -R). TSAN does not support fork() in a multi-threaded
+  # process: the Fork tests run in the other builds only.
+  if command -v setarch >/dev/null; then
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$SUPP/tsan.supp" \
+      setarch "$(uname -m)" -R bash -c "$(declare -f run_ctest); launcher=(${launcher[*]}); run_ctest build/tsan '-fsanitize=thread' -E '^Fork\\.'"
+  else
+    echo "(skipped: setarch is missing, and ThreadSanitizer needs ASLR off)"
+  fi
+fi
 
 # pytest from outside the source tree, so the installed package is the one tested.
 run_pytest() {  # $1: python
@@ -39,17 +72,44 @@ run_pytest() {  # $1: python
   (cd tests/python && FASTCHAN_REQUIRE_INSTALLED=1 "$1" -m pytest -q -p no:cacheprovider .)
 }
 
-# Every other CPython >= 3.9 this machine has (pyenv), each in its own venv.
 version_of() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
 main_version=$(version_of "$PYTHON")
-for other in "$HOME"/.pyenv/versions/3.*/bin/python3; do
-  [ -x "$other" ] || continue
-  version=$(version_of "$other")
-  case "$version" in 3.[0-8]|"$main_version") continue ;; esac
-  echo "== pytest on CPython $version"
-  "$other" -m venv --clear "build/venv-$version"
-  run_pytest "$PWD/build/venv-$version/bin/python"
-done
+
+if [ "$QUICK" = 0 ]; then
+  # Every other supported CPython this machine has (pyenv), each in its own venv.
+  for other in "$HOME"/.pyenv/versions/3.*/bin/python3; do
+    [ -x "$other" ] || continue
+    version=$(version_of "$other")
+    case "$version" in 3.[0-9]|"$main_version") continue ;; esac
+    echo "== pytest on CPython $version"
+    "$other" -m venv --clear "build/venv-$version"
+    run_pytest "$PWD/build/venv-$version/bin/python"
+  done
+fi
 
 echo "== pytest on CPython $main_version"
 run_pytest "$PYTHON"
+
+if [ "$QUICK" = 0 ]; then
+  echo "== pytest against an AddressSanitizer + UndefinedBehaviorSanitizer build of the extension"
+  # The extension built with the sanitizers, beside a copy of the Python
+  # package; the interpreter is not instrumented, so the ASan runtime (and
+  # libstdc++, whose __cxa_throw ASan intercepts) is preloaded. Leaks are
+  # not checked here: CPython does not free its own memory at exit, and
+  # LD_PRELOAD reaches the tests' subprocesses (shells, compilers); the
+  # GoogleTest run above checks the core for leaks, and the refcount tests
+  # the binding. The packaging tests build other programs: they run above.
+  cmake -S . -B build/asan-python -G Ninja -DFASTCHAN_BUILD_PYTHON=ON -DFASTCHAN_INSTALL=OFF "${launcher[@]}" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython_EXECUTABLE="$(command -v "$PYTHON")" \
+    -Dpybind11_DIR="$("$PYTHON" -c 'import pybind11; print(pybind11.get_cmake_dir())')" \
+    -DCMAKE_CXX_FLAGS="$SAN_CXX" -DCMAKE_MODULE_LINKER_FLAGS="$SAN_FLAGS" >/dev/null
+  cmake --build build/asan-python
+  rm -rf build/asan-python/package && mkdir -p build/asan-python/package
+  cp -r python/fastchan build/asan-python/package/
+  rm -f build/asan-python/package/fastchan/_core*.so
+  cp build/asan-python/_core*.so build/asan-python/package/fastchan/
+  preload="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libstdc++.so)"
+  (cd tests/python && LD_PRELOAD="$preload" PYTHONMALLOC=malloc PYTHONPATH="$PWD/../../build/asan-python/package" \
+    ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:suppressions=$SUPP/asan.supp" \
+    "$PYTHON" -m pytest -q -p no:cacheprovider . --ignore=test_cpp_package.py --ignore=test_cpp_extension.py)
+fi

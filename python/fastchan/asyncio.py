@@ -118,10 +118,18 @@ class Queue(QueueBase):
         """Put every item of `items`, in order, waiting for room as put() does.
 
         Raises QueueShutDown if the queue is shut down (the items before it
-        were put). A typed queue checks the whole batch first: a bad item
-        raises TypeError/OverflowError before any is put."""
-        for item in _core._QueueCore._check_batch(self, items):
-            await self.put(item)
+        were put). A cancellation or a shutdown says in a note (from Python
+        3.11) how many items were put. A typed queue checks the whole batch
+        first: a bad item raises TypeError/OverflowError before any is put."""
+        put = 0
+        try:
+            for item in _core._QueueCore._check_batch(self, items):
+                await self.put(item)
+                put += 1
+        except (_asyncio.CancelledError, QueueShutDown) as error:
+            if hasattr(error, "add_note"):
+                error.add_note(f"put_many: {put} items were put")
+            raise
 
     async def get_many(self, max_items, as_array=False):
         """Wait for an item, then take whatever else is ready at once: a list

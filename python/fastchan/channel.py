@@ -54,6 +54,11 @@ def _parse_capacity(capacity):
     return capacity
 
 
+def _note(error, text):
+    if hasattr(error, "add_note"):  # (3.11+)
+        error.add_note(text)
+
+
 class Channel(_core._ChannelCore):
     """A multi-producer, multi-consumer channel with Go's semantics."""
 
@@ -91,8 +96,9 @@ class Channel(_core._ChannelCore):
     async def aput_many(self, items, timeout=None):
         """put_many() for an asyncio task: asend() each item in order; the
         timeout bounds the whole batch. ChannelClosed or TimeoutError say
-        how many items were sent before. A typed channel checks the whole
-        batch first: a bad item raises before any is sent."""
+        how many items were sent before (a cancellation says it in a note,
+        from Python 3.11). A typed channel checks the whole batch first: a
+        bad item raises before any is sent."""
         items = self._check_batch(items)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -103,6 +109,9 @@ class Channel(_core._ChannelCore):
                 sent += 1
         except (ChannelClosed, TimeoutError) as error:
             raise type(error)(f"aput_many: {error} ({sent} items were sent)") from None
+        except asyncio.CancelledError as error:
+            _note(error, f"aput_many: {sent} items were sent")
+            raise
 
     async def aget_many(self, max_items, timeout=None, as_array=False):
         """get_many() for an asyncio task: waits for one item, then takes
