@@ -31,7 +31,7 @@ __all__ = [
     "ThreadPool", "Future", "BrokenThreadPool", "to_thread", "Channel", "ChannelClosed",
     "select", "select_async", "recv", "send", "CLOSED",
     "open_memory_channel", "MemorySendChannel", "MemoryReceiveChannel",
-    "asyncio", "install", "uninstall", "installed", "get_include", "get_cmake_dir",
+    "install", "uninstall", "installed", "get_include", "get_cmake_dir",
 ]
 __version__ = "0.1.0"
 

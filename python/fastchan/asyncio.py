@@ -152,6 +152,19 @@ class Queue(QueueBase):
         while not (await _wait(_core._register_join, self))[0]:
             pass
 
+    def _format(self):
+        dtype = "" if self.dtype is None else f" dtype={self.dtype}"
+        tasks = f" tasks={self.unfinished_tasks}" if self.unfinished_tasks else ""
+        shutdown = " shutdown" if self.is_shutdown else ""
+        return f"maxsize={self.maxsize!r}{dtype} qsize={self.qsize()}{tasks}{shutdown}"
+
+    # asyncio's shape: the class name first, "at 0x..." in repr() only.
+    def __repr__(self):
+        return f"<{type(self).__name__} at {id(self):#x} {self._format()}>"
+
+    def __str__(self):
+        return f"<{type(self).__name__} {self._format()}>"
+
     @property
     def sync_q(self):
         """The queue.Queue interface (blocking put/get) of this same queue."""

@@ -50,8 +50,9 @@ def _check_count(name, value, minimum):
         value = operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, not {type(value).__name__} {value!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {value!r}")
+    if value < minimum:  # (the stdlib's words for max_workers)
+        bound = "greater than 0" if minimum == 1 else f"at least {minimum}"
+        raise ValueError(f"{name} must be {bound}, not {value!r}")
     return value
 
 

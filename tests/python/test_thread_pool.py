@@ -464,7 +464,7 @@ def test_every_task_runs_exactly_once_from_many_threads():
 @pytest.mark.parametrize(
     "kwargs, error, text",
     [
-        ({"max_workers": 0}, ValueError, "max_workers must be at least 1, not 0"),
+        ({"max_workers": 0}, ValueError, "max_workers must be greater than 0, not 0"),
         ({"max_workers": -3}, ValueError, "-3"),
         ({"max_workers": "4"}, TypeError, "max_workers must be an integer, not str '4'"),
         ({"max_workers": True}, TypeError, "not bool"),
