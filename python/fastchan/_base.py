@@ -20,6 +20,29 @@ class QueueBase(_core._QueueCore):
 
     __class_getitem__ = classmethod(types.GenericAlias)
 
+    # janus's closing API, with janus's meaning (sync_q and async_q are views
+    # of one queue, so closing either closes both).
+    def close(self):
+        """Shut the queue down at once: shutdown(immediate=True)."""
+        self.shutdown(immediate=True)
+
+    @property
+    def closed(self):
+        """True once the queue is shut down (by close() or shutdown())."""
+        return self.is_shutdown
+
+    async def wait_closed(self):
+        """Wait until a closed queue's waiters have been released. Raises
+        RuntimeError if the queue was not closed. (Waiters are woken by
+        shutdown() itself, so there is nothing left to wait for.)"""
+        if not self.is_shutdown:
+            raise RuntimeError("Waiting for non-closed queue")
+
+    async def aclose(self):
+        """close(), then wait_closed()."""
+        self.close()
+        await self.wait_closed()
+
 
 class NotInitializedError(TypeError, AttributeError):
     """A method of an instance whose __init__ never ran (cls.__new__(cls)).

@@ -152,11 +152,13 @@ class Queue(QueueBase):
         while not (await _wait(_core._register_join, self))[0]:
             pass
 
-    def _format(self):
-        dtype = "" if self.dtype is None else f" dtype={self.dtype}"
-        tasks = f" tasks={self.unfinished_tasks}" if self.unfinished_tasks else ""
-        shutdown = " shutdown" if self.is_shutdown else ""
-        return f"maxsize={self.maxsize!r}{dtype} qsize={self.qsize()}{tasks}{shutdown}"
+    def _format(self):  # asyncio's fields, each shown only when it says something
+        size = self.qsize()
+        return "".join([f"maxsize={self.maxsize!r}",
+                        "" if self.dtype is None else f" dtype={self.dtype}",
+                        f" qsize={size}" if size else "",
+                        f" tasks={self.unfinished_tasks}" if self.unfinished_tasks else "",
+                        " shutdown" if self.is_shutdown else ""])
 
     # asyncio's shape: the class name first, "at 0x..." in repr() only.
     def __repr__(self):
