@@ -1,8 +1,7 @@
 // The cases of one select call as a core Select (SelectCases), and the
 // steps of a select awaited by a task of an event loop (AsyncSelect): its
-// wake-up is carried to the loop by the loop's LoopWaker. Shared by
-// fastchan.select_async (register_select.cpp) and the trio awaitables
-// (trio_ops.cpp).
+// wake-up is carried to the loop by the loop's LoopWaker. Used by
+// fastchan.select_async (register_select.cpp).
 #pragma once
 
 #include <Python.h>
@@ -108,11 +107,6 @@ public:
         }
         for (auto& slot : slots_) slot->add_to(select);
     }
-    // One case: a send of `item` (borrowed), or a recv if it is nullptr.
-    SelectCases(PyChannel& channel, PyObject* item) : sending_(1, item != nullptr) {
-        add(channel, item);
-        slots_[0]->add_to(select);
-    }
     SelectCases(const SelectCases&) = delete;
     SelectCases& operator=(const SelectCases&) = delete;
 
@@ -162,7 +156,7 @@ private:
 };
 
 // One select awaited by a task of an event loop (fastchan.select_async
-// drives it for asyncio, trio_ops.cpp for trio).
+// drives it for asyncio).
 //
 // offer_values: may a rendezvous peer complete a send case while the task
 // is suspended? trio says yes: a trio task whose exchange happened cannot
@@ -175,7 +169,6 @@ class AsyncSelect {
 public:
     explicit AsyncSelect(pybind11::sequence cases, bool offer_values = true)
         : cases_(cases), offer_values_(offer_values) {}
-    AsyncSelect(PyChannel& channel, PyObject* item) : cases_(channel, item) {}
     ~AsyncSelect() {
         CallScope call;
         // A task that vanished mid-wait passes its wake-up on, and gives

@@ -1,4 +1,4 @@
-// The generator protocol for native awaitables (async_ops.cpp, trio_ops.cpp):
+// The generator protocol for native awaitables (async_ops.cpp):
 // each defines am_send; these give it send()/throw() and tp_iternext for
 // drivers that do not use am_send. CPython >= 3.10 (PySendResult).
 #pragma once

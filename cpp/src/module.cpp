@@ -12,12 +12,11 @@ void register_asyncio(::py::module_& m);
 void register_pool(::py::module_& m);
 void register_channel(::py::module_& m);
 void register_select(::py::module_& m);
-void register_trio(::py::module_& m);
 void register_testing(::py::module_& m);
 }
 
 // Sub-interpreters: fastchan keeps process-wide state (its exception
-// classes, the trio and array objects it caches, the main thread's id,
+// classes, the array objects it caches, the main thread's id,
 // every channel's waiters, which any thread may touch), so it runs only in
 // the main interpreter. The import elsewhere fails at once with ImportError;
 // the check comes before pybind11 sets up its internals, which would
@@ -72,6 +71,5 @@ PYBIND11_MODULE_EXEC(_core, m) {
     register_pool(m);
     register_channel(m);
     register_select(m);
-    register_trio(m);
     register_testing(m);
 }

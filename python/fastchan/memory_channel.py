@@ -1,37 +1,48 @@
-"""fastchan.open_memory_channel: trio's memory channel on fastchan's channel.
+"""fastchan.open_memory_channel: trio's memory channel, for trio, asyncio and threads.
 
     send_channel, receive_channel = fastchan.open_memory_channel(0)
+    send_channel, receive_channel = fastchan.open_memory_channel[int](0)  # trio's typed form
 
 The pair has trio's names and semantics: ``send``/``receive`` (always a
-checkpoint), ``send_nowait``/``receive_nowait`` (WouldBlock), ``clone``,
-``close``/``aclose``, ``async with``, ``async for`` and ``statistics()``.
-When every send clone is closed, receivers drain the buffer and then get
-EndOfChannel; when every receive clone is closed, senders get
-BrokenResourceError (and the buffer is dropped); a closed clone raises
-ClosedResourceError. With trio installed these are trio's own exceptions.
+checkpoint under trio), ``send_nowait``/``receive_nowait`` (WouldBlock),
+``clone``, ``close``/``aclose``, ``async with``, ``async for`` and
+``statistics()``. When every send clone is closed, receivers drain the
+buffer and then get EndOfChannel; when every receive clone is closed,
+senders get BrokenResourceError (and the buffer is dropped). Closing one
+clone makes the tasks blocked in that clone's send()/receive() raise
+ClosedResourceError, and nothing goes through it any more. With trio
+installed these are trio's own exceptions.
 
-It works under ``trio.run`` and under asyncio (through select_async), and
-any thread may use the same channel. Under trio, ``send()``/``receive()``
-return native awaitables (cpp/src/trio_ops.cpp) that speak to trio's
-scheduler with its own trap messages; where those are missing (CPython 3.9,
-or a trio without them) coroutines on trio.lowlevel's public API serve.
-Either way a waiting task is rescheduled by its run's LoopWaker, drained by
-a system task, so other threads can wake it, GIL-free.
+Waiting tasks come first, as in trio: an item sent while a task waits in
+receive() is handed to that task (the first to wait), so no receive_nowait()
+can take it; a receive that frees a slot while a task waits in send() moves
+that task's item into the buffer at once, so no send_nowait() can overtake
+it. This needs each waiting task to be known by the channel and served in
+order, which a lock-free channel's wake-up-and-retry waits cannot promise
+(the woken task retries later, and anyone may get there first), so the
+channel's state is a buffer and two queues of waiting tasks under one lock,
+as trio's is; any thread may call every method.
+
+Cancellation never loses or duplicates an item. Under trio, a task whose
+exchange happened cannot be cancelled any more (its abort fails) and takes
+its result. Under asyncio a task can be cancelled after its exchange
+happened and before it runs: a receive then gives its item back (to the
+next waiting receiver, or to the front of the buffer) and raises
+CancelledError, having had no effect; a send whose item was taken cannot be
+undone (it may have been received already), so it returns normally and that
+cancellation is suppressed (task.uncancel() on 3.11+).
 """
 
 import asyncio
+import collections
+import dataclasses
 import math
 import operator
 import threading
-
-from . import _core
-from ._base import Initialized
-from ._errors import ChannelClosed
-from ._select import CLOSED, _wait, recv, send
-from .channel import Channel
+import types
+from typing import Union
 
 try:
-    import outcome as _outcome
     import trio as _trio
     from trio import BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock
 except ImportError:  # trio's exception names, for asyncio-only users
@@ -54,114 +65,203 @@ try:
 except ImportError:
     _sniffio = None
 
+from ._base import Initialized
+
 __all__ = [
     "open_memory_channel", "MemorySendChannel", "MemoryReceiveChannel", "MemoryChannelStatistics",
     "WouldBlock", "EndOfChannel", "ClosedResourceError", "BrokenResourceError",
 ]
 
 
+@dataclasses.dataclass(frozen=True)
 class MemoryChannelStatistics:
-    """What statistics() reports, with trio's field names."""
+    """What statistics() reports: trio's record, compared by value."""
 
-    __slots__ = ("current_buffer_used", "max_buffer_size", "open_send_channels",
-                 "open_receive_channels", "tasks_waiting_send", "tasks_waiting_receive")
+    current_buffer_used: int
+    max_buffer_size: Union[int, float]
+    open_send_channels: int
+    open_receive_channels: int
+    tasks_waiting_send: int
+    tasks_waiting_receive: int
+    peak_buffer_used: int  # the most items buffered at once so far
 
-    def __init__(self, **fields):
-        for name in self.__slots__:
-            setattr(self, name, fields[name])
+
+class _OpenMemoryChannel:
+    """open_memory_channel(max_buffer_size) -> (send_channel, receive_channel),
+    like trio.open_memory_channel; ``open_memory_channel[T](n)`` (trio's
+    typed form) is the same call."""
+
+    __slots__ = ()
+
+    def __call__(self, max_buffer_size):
+        if max_buffer_size != math.inf:
+            if isinstance(max_buffer_size, bool):
+                raise TypeError("max_buffer_size must be an integer or math.inf, not bool")
+            try:
+                max_buffer_size = operator.index(max_buffer_size)
+            except TypeError:
+                raise TypeError(
+                    f"max_buffer_size must be an integer or math.inf, not {type(max_buffer_size).__name__} "
+                    f"{max_buffer_size!r}"
+                ) from None
+            if max_buffer_size < 0:
+                raise ValueError("max_buffer_size must be >= 0")  # trio's words (its tests match them)
+        state = _State(max_buffer_size)
+        return MemorySendChannel._open(state), MemoryReceiveChannel._open(state)
+
+    def __getitem__(self, item_type):
+        return self  # the item type is for type checkers only
 
     def __repr__(self):
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"MemoryChannelStatistics({fields})"
+        return "<function fastchan.open_memory_channel>"
+
+    def __reduce__(self):
+        return "open_memory_channel"  # pickles by name, as a function would
 
 
-def open_memory_channel(max_buffer_size):
-    """A (send_channel, receive_channel) pair, like trio.open_memory_channel."""
-    if max_buffer_size != math.inf:
-        if isinstance(max_buffer_size, bool):
-            raise TypeError("max_buffer_size must be an integer or math.inf, not bool")
-        try:
-            max_buffer_size = operator.index(max_buffer_size)
-        except TypeError:
-            raise TypeError(
-                f"max_buffer_size must be an integer or math.inf, not {type(max_buffer_size).__name__} "
-                f"{max_buffer_size!r}"
-            ) from None
-        if max_buffer_size < 0:
-            raise ValueError(f"max_buffer_size must be >= 0, not {max_buffer_size!r}")
-    state = _State(max_buffer_size)
-    return MemorySendChannel._open(state), MemoryReceiveChannel._open(state)
+open_memory_channel = _OpenMemoryChannel()
 
 
 class _State:
-    """What the clones of one channel share."""
+    """What the clones of one channel share; every field under `lock`."""
+
+    __slots__ = ("lock", "data", "max_buffer_size", "peak_buffer_used", "open_send_channels",
+                 "open_receive_channels", "send_waiters", "receive_waiters", "__weakref__")
 
     def __init__(self, max_buffer_size):
-        self.channel = Channel(None if max_buffer_size == math.inf else max_buffer_size)
-        self.max_buffer_size = max_buffer_size
         self.lock = threading.Lock()
+        self.data = collections.deque()
+        self.max_buffer_size = max_buffer_size
+        self.peak_buffer_used = 0
         self.open_send_channels = 0
         self.open_receive_channels = 0
-        # The blocked operations, each with .handle and .interrupt(error).
-        self.send_waits = set()
-        self.receive_waits = set()
+        # Waiting operations, first come first served: waiter -> item to send (or None).
+        self.send_waiters = collections.OrderedDict()
+        self.receive_waiters = collections.OrderedDict()
 
     def statistics(self):
-        return MemoryChannelStatistics(
-            current_buffer_used=len(self.channel), max_buffer_size=self.max_buffer_size,
-            open_send_channels=self.open_send_channels,
-            open_receive_channels=self.open_receive_channels,
-            tasks_waiting_send=len(self.send_waits), tasks_waiting_receive=len(self.receive_waits))
+        with self.lock:
+            return MemoryChannelStatistics(
+                current_buffer_used=len(self.data), max_buffer_size=self.max_buffer_size,
+                open_send_channels=self.open_send_channels,
+                open_receive_channels=self.open_receive_channels,
+                tasks_waiting_send=len(self.send_waiters),
+                tasks_waiting_receive=len(self.receive_waiters),
+                peak_buffer_used=self.peak_buffer_used)
+
+    def buffer(self, value):
+        self.data.append(value)
+        if len(self.data) > self.peak_buffer_used:
+            self.peak_buffer_used = len(self.data)
+
+    def hand_to_receiver(self, value):
+        """Gives `value` to the first waiting receiver that can still take
+        it; False if there is none. Under the lock."""
+        while self.receive_waiters:
+            waiter, _ = self.receive_waiters.popitem(last=False)
+            waiter.handle._waiters.discard(waiter)
+            if waiter.complete(value, None):
+                return True
+        return False
+
+    def give_back(self, value):
+        """A receive that took `value` was cancelled: the next waiting
+        receiver gets it, or it goes back to the front of the buffer (it
+        was sent before anything buffered now). Under the lock."""
+        if not self.hand_to_receiver(value):
+            self.data.appendleft(value)
+
+    def fail_all(self, waiters, error_type):
+        """Ends every wait in `waiters` with error_type(). Under the lock."""
+        while waiters:
+            waiter, _ = waiters.popitem(last=False)
+            waiter.handle._waiters.discard(waiter)
+            waiter.complete(None, error_type())
 
 
-async def _wait_for(case, in_trio, handle, waits):
-    """Waits for one select case, in whichever async library runs us. While
-    it waits, an entry for it is in the set `waits` (see _Clone.close)."""
-    call = _core._AsyncSelect((case,), in_trio)  # (asyncio: see _select._wait)
-    if in_trio:
-        return await _wait_trio(call, handle, waits)
-    fired = call.try_fire()
-    return fired if fired is not None else await _wait(call, _AsyncioWaits(handle, waits))
+# -- Waiting tasks ------------------------------------------------------------
+#
+# A waiter is one blocked send() or receive(). Whoever serves it (under the
+# state's lock) takes it off its queue and calls complete(value, error): from
+# then on the exchange has happened and the waiter's task must get its
+# result. complete() returns False if the task can never run again (its run
+# or loop is gone): the exchange did not happen, and the caller moves on.
 
 
-class _AsyncioWaits:
-    """Files the futures _select._wait waits on in `waits` as _AsyncioWait
-    entries of `handle`."""
+class _Waiter:
+    __slots__ = ("handle", "done", "value", "error")
 
-    __slots__ = ("handle", "waits", "entry")
-
-    def __init__(self, handle, waits):
+    def __init__(self, handle):
         self.handle = handle
-        self.waits = waits
-        self.entry = None
+        self.done = False
+        self.value = None
+        self.error = None
 
-    def add(self, future):
-        self.entry = _AsyncioWait(self.handle, future)
-        self.waits.add(self.entry)
-        if self.handle._closed:  # closed since the caller looked (from another thread)
-            _fail(future, ClosedResourceError("this channel object was closed"))
+    def complete(self, value, error):
+        self.done = True
+        self.value = value
+        self.error = error
+        if self.wake():
+            return True
+        self.done = False
+        self.value = self.error = None
+        return False
 
-    def discard(self, future):
-        self.waits.discard(self.entry)
-
-
-class _AsyncioWait:
-    """An asyncio task's blocked operation."""
-
-    __slots__ = ("handle", "future")
-
-    def __init__(self, handle, future):
-        self.handle = handle
-        self.future = future
-
-    def interrupt(self, error):
-        """From any thread: fail the wait's future with `error`."""
-        self.future.get_loop().call_soon_threadsafe(_fail, self.future, error)
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
-def _fail(future, error):
+class _TrioWaiter(_Waiter):
+    __slots__ = ("task", "token", "thread")
+
+    def __init__(self, handle):
+        super().__init__(handle)
+        self.task = _trio.lowlevel.current_task()
+        self.token = _trio.lowlevel.current_trio_token()
+        self.thread = threading.get_ident()
+
+    def wake(self):
+        if self.thread == threading.get_ident() and _current_trio_token() is self.token:
+            _trio.lowlevel.reschedule(self.task)  # another task of the same run: the task is parked
+            return True
+        try:  # another thread (or a guest run's host): reschedule on the task's run
+            self.token.run_sync_soon(_trio.lowlevel.reschedule, self.task)
+        except _trio.RunFinishedError:
+            return False
+        return True
+
+
+def _current_trio_token():
+    try:
+        return _trio.lowlevel.current_trio_token()
+    except RuntimeError:
+        return None
+
+
+class _AsyncioWaiter(_Waiter):
+    __slots__ = ("loop", "future")
+
+    def __init__(self, handle, loop):
+        super().__init__(handle)
+        self.loop = loop
+        self.future = loop.create_future()
+
+    def wake(self):
+        if asyncio._get_running_loop() is self.loop:
+            _settle(self.future)
+            return True
+        try:
+            self.loop.call_soon_threadsafe(_settle, self.future)
+        except RuntimeError:  # its loop is closed
+            return False
+        return True
+
+
+def _settle(future):
     if not future.done():
-        future.set_exception(error)
+        future.set_result(None)
 
 
 def _running_trio():
@@ -172,131 +272,65 @@ def _running_trio():
             return _sniffio.current_async_library() == "trio"
         except _sniffio.AsyncLibraryNotFoundError:
             return False
+    return _current_trio_token() is not None
+
+
+async def _wait(handle, queue, item):
+    """Parks the calling task in `queue` (a send's `item`, or None), the
+    state's lock held by the caller and released here before the task
+    sleeps. Returns the waiter once it was served."""
+    state = handle._state
     try:
-        _trio.lowlevel.current_task()
-        return True
-    except RuntimeError:
-        return False
-
-
-class _TrioWakeup:
-    """Stands in for an asyncio future: the run's LoopWaker "sets" it, which
-    reschedules the waiting trio task (on the run's thread)."""
-
-    __slots__ = ("task", "dead", "__weakref__")
-
-    def __init__(self, task):
-        self.task = task
-        self.dead = False
-
-    def done(self):
-        return self.dead
-
-    def set_result(self, _):
-        if not self.dead:
-            self.dead = True
-            _trio.lowlevel.reschedule(self.task)
-
-
-class _TrioWait:
-    """A trio task waiting on a call. abort() (a cancellation) and
-    interrupt() (a close of its handle) end the wait, unless the exchange
-    already happened: then the task is rescheduled to take its result."""
-
-    __slots__ = ("call", "handle", "wakeup", "token", "completed")
-
-    def __init__(self, call, handle, wakeup):
-        self.call = call
-        self.handle = handle
-        self.wakeup = wakeup
-        self.token = _trio.lowlevel.current_trio_token()
-        self.completed = []
-
-    def abort(self, raise_cancel):
-        if self._give_up():
-            return _trio.lowlevel.Abort.SUCCEEDED
-        return _trio.lowlevel.Abort.FAILED
-
-    def _give_up(self):
-        """True if the wait ended with nothing exchanged (the caller
-        reschedules the task); else the task was, or is now, rescheduled."""
-        wakeup = self.wakeup
-        if wakeup.dead:  # woken already, or given up before
-            return False
-        wakeup.dead = True  # first: cancel() may resolve this very wake-up
-        fired = self.call.cancel()
-        if fired is None:
-            return True
-        # The exchange happened: it cannot be undone; the task takes its result.
-        self.completed.append(fired)
-        _trio.lowlevel.reschedule(wakeup.task)
-        return False
-
-    def interrupt(self, error):
-        """From any thread: end the wait with `error` (run on the task's run)."""
-        self.token.run_sync_soon(self._interrupt, error)
-
-    def _interrupt(self, error):
-        if self._give_up():
-            _trio.lowlevel.reschedule(self.wakeup.task, _outcome.Error(error))
-
-
-async def _wait_trio(call, handle, waits):
-    waker = _trio_waker()
-    task = _trio.lowlevel.current_task()
-    while True:
-        wakeup = _TrioWakeup(task)
-        if call.enlist(waker, wakeup):
-            wait = _TrioWait(call, handle, wakeup)
-            waits.add(wait)
-            if handle._closed:  # closed since the caller looked (from another thread)
-                waits.discard(wait)
-                wakeup.dead = True
-                fired = call.cancel()
-                if fired is not None:
-                    return fired
-                raise ClosedResourceError("this channel object was closed")
-            try:
-                await _trio.lowlevel.wait_task_rescheduled(wait.abort)
-            finally:
-                waits.discard(wait)
-            if wait.completed:
-                return wait.completed[0]
-        fired = call.finish()
-        if fired is None:
-            fired = call.try_fire()
-        if fired is not None:
-            return fired
-
-
-if _trio is not None:
-    _RUN_WAKER = _trio.lowlevel.RunVar("fastchan_waker")
-
-
-def _trio_waker():
-    """This trio run's LoopWaker, watched by a system task."""
-    try:
-        return _RUN_WAKER.get()
-    except LookupError:
-        waker = _core.LoopWaker()
-        _RUN_WAKER.set(waker)
-        _trio.lowlevel.spawn_system_task(_drain_forever, waker, name="fastchan waker")
-        return waker
-
-
-async def _drain_forever(waker):
-    try:
-        while True:
-            await _trio.lowlevel.wait_readable(waker.fileno())
-            waker.drain()
+        in_trio = _running_trio()
+        waiter = _TrioWaiter(handle) if in_trio else _AsyncioWaiter(handle, asyncio.get_running_loop())
+        queue[waiter] = item
+        handle._waiters.add(waiter)
     finally:
-        waker.abandon()  # the run ends: pending wake-ups go to other waiters
+        state.lock.release()
+    if in_trio:
+        def abort(raise_cancel):
+            with state.lock:
+                if waiter.done:  # served already: its wake-up is on its way
+                    return _trio.lowlevel.Abort.FAILED
+                del queue[waiter]
+                handle._waiters.discard(waiter)
+            return _trio.lowlevel.Abort.SUCCEEDED
+
+        await _trio.lowlevel.wait_task_rescheduled(abort)
+        return waiter
+    try:
+        await waiter.future
+    except asyncio.CancelledError:
+        with state.lock:
+            if not waiter.done:
+                del queue[waiter]
+                handle._waiters.discard(waiter)
+                raise
+        return _served_then_cancelled(waiter, queue is state.receive_waiters)
+    return waiter
+
+
+def _served_then_cancelled(waiter, receiving):
+    """An asyncio task was cancelled after its wait was served."""
+    if waiter.error is not None:
+        raise asyncio.CancelledError  # nothing was exchanged
+    if receiving:  # undo the receive: the item goes back, in order
+        state = waiter.handle._state
+        with state.lock:
+            state.give_back(waiter.value)
+        raise asyncio.CancelledError
+    # The item was taken (maybe received already): the send happened and
+    # cannot be undone, so it returns and the cancellation is suppressed.
+    task = asyncio.current_task()
+    if hasattr(task, "uncancel"):  # 3.11+: as asyncio asks of code that suppresses one
+        task.uncancel()
+    return waiter
 
 
 class _Clone(Initialized):
     """What both ends share: open/closed bookkeeping and the context managers."""
 
-    __slots__ = ("_state", "_closed", "_channel", "_blocked")
+    __slots__ = ("_state", "_closed", "_waiters")
     _INIT_MARK = "_state"
 
     @classmethod
@@ -304,8 +338,7 @@ class _Clone(Initialized):
         self = object.__new__(cls)
         self._state = state
         self._closed = False
-        self._channel = state.channel
-        self._blocked = cls._waits(state)  # this end's blocked operations
+        self._waiters = set()  # this handle's waiting operations (under state.lock)
         with state.lock:
             cls._count(state, +1)
         return self
@@ -317,20 +350,20 @@ class _Clone(Initialized):
         return type(self)._open(self._state)
 
     def close(self):
-        """Close this handle (idempotent). See the module doc for the effect
-        of closing the last send or receive handle."""
-        if self._closed:
-            return
-        self._closed = True
+        """Close this handle (idempotent): its own blocked tasks raise
+        ClosedResourceError. See the module doc for closing the last one."""
         state = self._state
         with state.lock:
-            last = type(self)._count(state, -1) == 0
-        # As trio: this handle's own blocked tasks get ClosedResourceError.
-        for wait in list(self._blocked):
-            if wait.handle is self:
-                wait.interrupt(ClosedResourceError("this channel object was closed"))
-        if last:
-            self._last_closed(state)
+            if self._closed:
+                return
+            self._closed = True
+            queue = self._queue(state)
+            for waiter in list(self._waiters):
+                del queue[waiter]
+                waiter.complete(None, ClosedResourceError("this channel object was closed"))
+            self._waiters.clear()
+            if type(self)._count(state, -1) == 0:
+                self._last_closed(state)
 
     async def aclose(self):
         self.close()
@@ -350,6 +383,7 @@ class _Clone(Initialized):
         self.close()
 
     def statistics(self):
+        """A MemoryChannelStatistics of the channel (the same for every handle)."""
         return self._state.statistics()
 
     def _check_open(self):
@@ -365,39 +399,60 @@ class MemorySendChannel(_Clone):
     def __init__(self, *args, **kwargs):
         raise TypeError("use fastchan.open_memory_channel() to make memory channels")
 
+    __class_getitem__ = classmethod(types.GenericAlias)
+
     @staticmethod
     def _count(state, delta):
         state.open_send_channels += delta
         return state.open_send_channels
 
     @staticmethod
-    def _last_closed(state):
-        state.channel.close()  # receivers drain the buffer, then see EndOfChannel
+    def _queue(state):
+        return state.send_waiters
 
-    def _offer(self, value):
-        """0 sent, 1 would wait; raises if closed or broken."""
+    @staticmethod
+    def _last_closed(state):
+        state.fail_all(state.receive_waiters, EndOfChannel)  # nothing more will come
+
+    def _try_send(self, value):
+        """True if sent (to a waiting receiver, or into the buffer), False if
+        it would wait. Under the lock."""
         self._check_open()
-        outcome = self._state.channel._offer(value)
-        if outcome == 2:
+        state = self._state
+        if state.open_receive_channels == 0:
             raise BrokenResourceError("every receive channel is closed")
-        return outcome
+        if state.hand_to_receiver(value):
+            return True
+        if len(state.data) < state.max_buffer_size:
+            state.buffer(value)
+            return True
+        return False
 
     def send_nowait(self, value):
         """Send without waiting, or raise WouldBlock."""
-        if self._offer(value):
-            raise WouldBlock
+        with self._state.lock:
+            if not self._try_send(value):
+                raise WouldBlock
 
-    def send(self, value):
+    async def send(self, value):
         """Send, waiting for room (or, unbuffered, for a receiver). Always a
-        checkpoint, as trio's. (Returns an awaitable: under trio.run a
-        native one, see trio_ops.cpp.)"""
-        if _native_trio and _get_running_loop() is None:
-            return _trio_op(self, self._channel, self._blocked, _send_slow, value)
-        return _send_slow(self, value)
-
-    @staticmethod
-    def _waits(state):
-        return state.send_waits
+        checkpoint under trio, as trio's."""
+        in_trio = _running_trio()
+        if in_trio:
+            await _trio.lowlevel.checkpoint_if_cancelled()
+        state = self._state
+        state.lock.acquire()
+        try:
+            sent = self._try_send(value)
+        except BaseException:
+            state.lock.release()
+            raise
+        if sent:
+            state.lock.release()
+            if in_trio:
+                await _trio.lowlevel.cancel_shielded_checkpoint()
+            return
+        (await _wait(self, state.send_waiters, value)).result()
 
     def __repr__(self):
         return f"<fastchan.MemorySendChannel{' closed' if self._closed else ''}>"
@@ -411,131 +466,74 @@ class MemoryReceiveChannel(_Clone):
     def __init__(self, *args, **kwargs):
         raise TypeError("use fastchan.open_memory_channel() to make memory channels")
 
+    __class_getitem__ = classmethod(types.GenericAlias)
+
     @staticmethod
     def _count(state, delta):
         state.open_receive_channels += delta
         return state.open_receive_channels
 
     @staticmethod
-    def _last_closed(state):
-        state.channel.close()  # senders see BrokenResourceError
-        for _ in state.channel:  # trio drops what was buffered
-            pass
+    def _queue(state):
+        return state.receive_waiters
 
-    def _poll(self):
-        """The next value, or _core.EMPTY; raises once the stream ended."""
+    @staticmethod
+    def _last_closed(state):
+        state.fail_all(state.send_waiters, BrokenResourceError)
+        state.data.clear()  # as trio: nobody can receive what was buffered
+
+    def _try_receive(self):
+        """(True, item), or (False, None) if it would wait. Under the lock."""
         self._check_open()
-        value = self._state.channel._poll(CLOSED)
-        if value is CLOSED:
+        state = self._state
+        while state.send_waiters:  # the first waiting sender's item joins the buffer now
+            waiter, item = state.send_waiters.popitem(last=False)
+            waiter.handle._waiters.discard(waiter)
+            if waiter.complete(None, None):
+                state.data.append(item)
+                break
+        if state.data:
+            return True, state.data.popleft()
+        if state.open_send_channels == 0:
             raise EndOfChannel
-        return value
+        return False, None
 
     def receive_nowait(self):
         """Receive without waiting, or raise WouldBlock (EndOfChannel once
         every sender is closed and the buffer is empty)."""
-        value = self._poll()
-        if value is _core.EMPTY:
+        with self._state.lock:
+            received, value = self._try_receive()
+        if not received:
             raise WouldBlock
         return value
 
-    def receive(self):
-        """Receive, waiting for a value. Always a checkpoint, as trio's.
-        (Returns an awaitable: under trio.run a native one.)"""
-        if _native_trio and _get_running_loop() is None:
-            return _trio_op(self, self._channel, self._blocked, _receive_slow)
-        return _receive_slow(self)
-
-    @staticmethod
-    def _waits(state):
-        return state.receive_waits
+    async def receive(self):
+        """Receive, waiting for an item. Always a checkpoint under trio, as trio's."""
+        in_trio = _running_trio()
+        if in_trio:
+            await _trio.lowlevel.checkpoint_if_cancelled()
+        state = self._state
+        state.lock.acquire()
+        try:
+            received, value = self._try_receive()
+        except BaseException:
+            state.lock.release()
+            raise
+        if received:
+            state.lock.release()
+            if in_trio:
+                await _trio.lowlevel.cancel_shielded_checkpoint()
+            return value
+        return (await _wait(self, state.receive_waiters, None)).result()
 
     def __aiter__(self):
         return self
 
-    def __anext__(self):
-        if _native_trio and _get_running_loop() is None:
-            return _trio_op(self, self._channel, self._blocked, _anext_slow)
-        return _anext_slow(self)
+    async def __anext__(self):
+        try:
+            return await self.receive()
+        except EndOfChannel:
+            raise StopAsyncIteration from None
 
     def __repr__(self):
         return f"<fastchan.MemoryReceiveChannel{' closed' if self._closed else ''}>"
-
-
-# The coroutine paths of send/receive: under asyncio, under trio without
-# the native ops, and for what the native ops hand over (closed handles).
-
-async def _send_slow(handle, value):
-    in_trio = _running_trio()
-    if in_trio:
-        await _trio.lowlevel.checkpoint_if_cancelled()
-    if handle._offer(value) == 0:
-        if in_trio:
-            await _trio.lowlevel.cancel_shielded_checkpoint()
-        return
-    state = handle._state
-    try:
-        await _wait_for(send(state.channel, value), in_trio, handle, state.send_waits)
-    except ChannelClosed:
-        handle._check_open()
-        raise BrokenResourceError("every receive channel is closed") from None
-
-
-async def _receive_slow(handle):
-    in_trio = _running_trio()
-    if in_trio:
-        await _trio.lowlevel.checkpoint_if_cancelled()
-    value = handle._poll()
-    if value is not _core.EMPTY:
-        if in_trio:
-            await _trio.lowlevel.cancel_shielded_checkpoint()
-        return value
-    state = handle._state
-    _, value = await _wait_for(recv(state.channel), in_trio, handle, state.receive_waits)
-    if value is CLOSED:
-        handle._check_open()
-        raise EndOfChannel
-    return value
-
-
-async def _anext_slow(handle):
-    try:
-        return await _receive_slow(handle)
-    except EndOfChannel:
-        raise StopAsyncIteration from None
-
-
-def _use_native_trio():
-    """Hands trio's scheduler objects to the native ops, if this trio has
-    the trap messages they yield (trio 0.22 to 0.35 do); else False, and
-    the coroutine path serves."""
-    if _trio is None or not hasattr(_core, "_trio_setup"):
-        return False
-    try:
-        from trio._core import _traps
-        shielded, wait_message = _traps.CancelShieldedCheckpoint, _traps.WaitTaskRescheduled
-    except (ImportError, AttributeError):
-        return False
-    lowlevel = _trio.lowlevel
-    _core._trio_setup(
-        lowlevel.checkpoint_if_cancelled, lowlevel.current_task, lowlevel.reschedule, shielded,
-        wait_message, lowlevel.Abort.SUCCEEDED, lowlevel.Abort.FAILED, _outcome.Error,
-        _outcome.Value(None), _trio_run_context)
-    return True
-
-
-def _trio_run_context():
-    """(LoopWaker, TrioToken) of this trio run."""
-    try:
-        return _RUN_CONTEXT.get()
-    except LookupError:
-        context = (_trio_waker(), _trio.lowlevel.current_trio_token())
-        _RUN_CONTEXT.set(context)
-        return context
-
-
-if _trio is not None:
-    _RUN_CONTEXT = _trio.lowlevel.RunVar("fastchan_run_context")
-
-_get_running_loop = asyncio._get_running_loop
-_trio_op = getattr(_core, "_trio_op", None)
-_native_trio = _use_native_trio()

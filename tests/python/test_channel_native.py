@@ -1,5 +1,5 @@
 """One fastchan.Channel used at once from C++ threads that never take the
-GIL, Python threads, an asyncio loop and a trio run: every item arrives
+GIL, Python threads and asyncio loops: every item arrives
 exactly once. (The C++ side is the test aid _core._NativeProducer /
 _NativeConsumer: a std::thread on the channel's native core.)"""
 
@@ -83,36 +83,6 @@ def test_a_cpp_producer_wakes_asyncio_tasks_on_two_loops(capacity):
         t.join(TIMEOUT)
         assert not t.is_alive()
     assert sorted(got[0] + got[1]) == list(range(total))
-
-
-def test_a_cpp_consumer_takes_what_a_trio_task_sends():
-    trio = pytest.importorskip("trio")
-    send_channel, receive_channel = fastchan.open_memory_channel(0)
-    consumer = _core._NativeConsumer(send_channel._channel)
-    total = 2000
-
-    async def produce():
-        with trio.fail_after(TIMEOUT):
-            async with send_channel:
-                for i in range(total):
-                    await send_channel.send(i)
-
-    trio.run(produce)
-    assert consumer.join() == list(range(total))
-
-
-def test_a_cpp_producer_feeds_a_trio_task():
-    trio = pytest.importorskip("trio")
-    send_channel, receive_channel = fastchan.open_memory_channel(0)
-    total = 2000
-    producer = _core._NativeProducer(send_channel._channel, range(total))
-
-    async def consume():
-        with trio.fail_after(TIMEOUT):
-            return [await receive_channel.receive() for _ in range(total)]
-
-    assert trio.run(consume) == list(range(total))
-    producer.join()
 
 
 @pytest.mark.parametrize("dtype, item", [(None, "x"), ("int64", 42)])
