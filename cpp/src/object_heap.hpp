@@ -42,7 +42,7 @@ public:
         Guard guard(*this);
         if (!guard.locked()) return Status::interrupted;
         if (closed_.load(std::memory_order_relaxed)) return Status::closed;
-        if (heap_.size() >= cap_) return Status::full;
+        if (heap_.size() >= cap_.load(std::memory_order_relaxed)) return Status::full;
         heap_.push_back(item);
         SwapLog log;
         if (!sift_toward_root(0, heap_.size() - 1, log)) {
@@ -96,7 +96,10 @@ public:
     bool close() { return !closed_.exchange(true); }
     bool is_closed() const noexcept { return closed_.load(std::memory_order_relaxed); }
     std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
-    std::size_t capacity() const noexcept { return cap_; }
+    std::size_t capacity() const noexcept { return cap_.load(std::memory_order_relaxed); }
+    // A new bound for later pushes (see ListBuffer::set_capacity). No lock:
+    // it may be called from inside this heap's comparisons.
+    void set_capacity(std::size_t capacity) noexcept { cap_.store(capacity, std::memory_order_relaxed); }
 
 private:
     // Swaps made while sifting, so a failed comparison can put everything back.
@@ -182,7 +185,7 @@ private:
     std::atomic<unsigned long> owner_{0};
     std::vector<PyObject*> heap_;
     std::atomic<std::size_t> size_{0};
-    const std::size_t cap_;
+    std::atomic<std::size_t> cap_;
     std::atomic<bool> closed_{false};
 };
 

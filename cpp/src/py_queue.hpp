@@ -4,6 +4,12 @@
 // double or std::string converted at the boundary (codecs.hpp). It keeps
 // queue.Queue's task accounting (task_done/join) and Python 3.13's shutdown. Every method is called with the GIL held; blocking
 // ones release it only while they sleep (GilWait).
+//
+// maxsize may be assigned on a live queue (set_maxsize). A list or heap
+// takes the new bound in place. A ring cannot: its items move, in order, to
+// a list that replaces it for good; the ring is closed first and kept alive,
+// so whoever still holds it (a sleeping waiter, a batch without the GIL)
+// sees Status::closed without shutdown and retries on the list (retry_on).
 #pragma once
 
 #include <Python.h>
@@ -12,6 +18,7 @@
 #include <atomic>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -37,9 +44,21 @@ enum class QueueKind : int { fifo = 0, lifo = 1, priority = 2 };
 inline constexpr Py_ssize_t kMaxRingSize = static_cast<Py_ssize_t>(flavors::kMaxRingCapacity);
 
 class PyQueue {
+    template <class T>
+    using Ring = Buffered<flavors::ArrayBuffer<T>>;
+    template <class T, flavors::Order order = flavors::Order::fifo>
+    using List = Buffered<flavors::ListBuffer<T, order>>;
+    using Heap = Buffered<ObjectHeap>;  // PriorityQueue of objects: Python's `<`
+    using Flavor = detail::AnyFlavor<Ring<PyObject*>, List<PyObject*>, List<PyObject*, flavors::Order::lifo>, Heap,
+                                     Ring<std::int64_t>, List<std::int64_t>, List<std::int64_t, flavors::Order::lifo>,
+                                     List<std::int64_t, flavors::Order::lowest>, Ring<double>, List<double>,
+                                     List<double, flavors::Order::lifo>, List<double, flavors::Order::lowest>,
+                                     Ring<std::string>, List<std::string>, List<std::string, flavors::Order::lifo>,
+                                     List<std::string, flavors::Order::lowest>>;
+
 public:
     PyQueue(Py_ssize_t maxsize, QueueKind kind, Dtype dtype = Dtype::object)
-        : maxsize_(maxsize), flavor_(make_flavor(maxsize, kind, dtype)) {}
+        : maxsize_(maxsize), flavor_(make_flavor(maxsize, kind, dtype)), current_(&flavor_) {}
     PyQueue(const PyQueue&) = delete;
     PyQueue& operator=(const PyQueue&) = delete;
 
@@ -49,40 +68,74 @@ public:
         for (PyObject* item : objects) Py_DECREF(item);
     }
 
+    // The flavor operations go to now (see set_maxsize).
+    Flavor& current() noexcept { return *current_.load(std::memory_order_acquire); }
+
+    // After `s` from an operation on flavor `f`: true if the caller should
+    // retry on current(), because `f` was closed by set_maxsize (replaced),
+    // not by shutdown(). A caller without the GIL may catch the replacement
+    // half done (closed, not yet published): it waits for it to finish.
+    bool retry_on(Status s, const Flavor* f) const noexcept {
+        if (s != Status::closed) return false;
+        for (detail::Backoff backoff;; backoff.snooze()) {
+            if (current_.load(std::memory_order_acquire) != f) return true;
+            if (shutdown_.load(std::memory_order_acquire)) return false;
+        }
+    }
+
     // ok, full, timeout, closed (shut down), or interrupted (Python error
     // set: KeyboardInterrupt, or an item of the wrong type for a typed
     // queue, the queue untouched). `item` is borrowed.
     Status put(PyObject* item, bool block, detail::Clock::time_point deadline) {
-        if (shutdown_.load(std::memory_order_relaxed)) return Status::closed;  // before any conversion error
-        return flavor_.visit([&](auto& f) {
-            using T = typename std::decay_t<decltype(f)>::value_type;
-            T value;
-            if (!Codec<T>::from_py(item, value)) return Status::interrupted;
-            Status s = block ? f.send_until(value, deadline, GilWait{}) : f.try_send(value);
-            if (s == Status::ok) {
-                // Still under the GIL since the item went in: no consumer's
-                // task_done() can run in between.
-                unfinished_.store(unfinished_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-            } else {
-                Codec<T>::release(value);
-            }
-            return s;
-        });
+        for (;;) {
+            if (shutdown_.load(std::memory_order_relaxed)) return Status::closed;  // before any conversion error
+            Flavor* flavor = &current();
+            Status s = flavor->visit([&](auto& f) {
+                using T = typename std::decay_t<decltype(f)>::value_type;
+                T value;
+                if (!Codec<T>::from_py(item, value)) return Status::interrupted;
+                Status s = block ? f.send_until(value, deadline, GilWait{}) : f.try_send(value);
+                if (s == Status::ok) {
+                    // Still under the GIL since the item went in: no consumer's
+                    // task_done() can run in between.
+                    unfinished_.store(unfinished_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                } else {
+                    Codec<T>::release(value);
+                }
+                return s;
+            });
+            if (!retry_on(s, flavor)) return s;
+        }
     }
 
     // ok (*out is a new reference), empty, timeout, closed (shut down and
     // drained), or interrupted (Python error set; an item that could not be
     // converted to Python went back to the front of the queue).
     Status get(PyObject** out, bool block, detail::Clock::time_point deadline) {
-        return flavor_.visit([&](auto& f) {
-            using T = typename std::decay_t<decltype(f)>::value_type;
-            std::optional<T> item;
-            Status s = block ? f.recv_until(item, deadline, GilWait{}) : f.try_recv(item);
-            if (s == Status::ok && (*out = Codec<T>::to_py(*item)) == nullptr) {
-                f.put_back(std::move(*item));
-                return Status::interrupted;
+        for (;;) {
+            Flavor* flavor = &current();
+            Status s = flavor->visit([&](auto& f) {
+                using T = typename std::decay_t<decltype(f)>::value_type;
+                std::optional<T> item;
+                Status s = block ? f.recv_until(item, deadline, GilWait{}) : f.try_recv(item);
+                if (s == Status::ok && (*out = Codec<T>::to_py(*item)) == nullptr) {
+                    put_back(std::move(*item));
+                    return Status::interrupted;
+                }
+                return s;
+            });
+            if (!retry_on(s, flavor)) return s;
+        }
+    }
+
+    // Returns a received item to the front of the queue (the flavor it goes
+    // to now: a conversion's garbage collection may have changed maxsize).
+    template <class T>
+    void put_back(T&& item) {
+        current().visit([&](auto& f) {
+            if constexpr (std::is_same_v<typename std::decay_t<decltype(f)>::value_type, std::decay_t<T>>) {
+                f.put_back(std::move(item));
             }
-            return s;
         });
     }
 
@@ -90,14 +143,18 @@ public:
     // caller took with the GIL; it moves into the queue on success. Waiting
     // threads and event loops are woken as by a Python producer.
     Status put_from_native(PyObject*& ref, detail::Clock::time_point deadline) {
-        return flavor_.visit([&](auto& f) {
-            if constexpr (std::is_same_v<typename std::decay_t<decltype(f)>::value_type, PyObject*>) {
-                ThreadWait policy;
-                return put_without_gil(f, ref, true, deadline, policy);
-            } else {
-                return Status::interrupted;  // a typed queue: the caller checks dtype() first
-            }
-        });
+        for (;;) {
+            Flavor* flavor = &current();
+            Status s = flavor->visit([&](auto& f) {
+                if constexpr (std::is_same_v<typename std::decay_t<decltype(f)>::value_type, PyObject*>) {
+                    ThreadWait policy;
+                    return put_without_gil(f, ref, true, deadline, policy);
+                } else {
+                    return Status::interrupted;  // a typed queue: the caller checks dtype() first
+                }
+            });
+            if (!retry_on(s, flavor)) return s;
+        }
     }
 
     // put() of a native value into `f` (this queue's flavor, see visit()) for
@@ -119,11 +176,30 @@ public:
         return s;
     }
 
-    std::size_t qsize() const {
-        return flavor_.visit([](auto& f) { return f.size(); });
+    std::size_t qsize() {
+        return current().visit([](auto& f) { return f.size(); });
     }
     Py_ssize_t maxsize() const noexcept { return maxsize_; }
-    bool full() const { return maxsize_ > 0 && qsize() >= static_cast<std::size_t>(maxsize_); }
+
+    // queue.Queue's `q.maxsize = n` on a live queue: later puts wait while
+    // qsize() >= n (items beyond it stay); a larger bound wakes blocked
+    // putters, threads and tasks alike. <= 0 means unbounded. Called with the
+    // GIL held; runs no Python code, so it is atomic for GIL holders.
+    void set_maxsize(Py_ssize_t maxsize) {
+        std::size_t cap = maxsize > 0 ? static_cast<std::size_t>(maxsize) : std::numeric_limits<std::size_t>::max();
+        maxsize_ = maxsize;
+        current().visit([&](auto& f) {
+            using F = std::decay_t<decltype(f)>;
+            using T = typename F::value_type;
+            if constexpr (std::is_same_v<F, Ring<T>>) {
+                if (!shutdown_.load(std::memory_order_relaxed)) replace_ring(f, cap);  // (shut down: draining only)
+            } else {
+                f.buffer().set_capacity(cap);
+                f.senders().notify_all();  // room or not, each retries
+            }
+        });
+    }
+    bool full() { return maxsize_ > 0 && qsize() >= static_cast<std::size_t>(maxsize_); }
 
     Py_ssize_t unfinished_tasks() const noexcept {
         return unfinished_.load(std::memory_order_relaxed) +
@@ -160,23 +236,24 @@ public:
 
     // Where non-thread waiters (event loop tasks) register; see loop_waker.hpp.
     WaitList& getters() {
-        return flavor_.visit([](auto& f) -> WaitList& { return f.receivers(); });
+        return current().visit([](auto& f) -> WaitList& { return f.receivers(); });
     }
     WaitList& putters() {
-        return flavor_.visit([](auto& f) -> WaitList& { return f.senders(); });
+        return current().visit([](auto& f) -> WaitList& { return f.senders(); });
     }
     WaitList& joiners() noexcept { return joiners_; }
 
     bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_relaxed); }
 
-    Dtype dtype() const {
-        return flavor_.visit([](auto& f) { return Codec<typename std::decay_t<decltype(f)>::value_type>::dtype; });
+    Dtype dtype() {
+        return current().visit([](auto& f) { return Codec<typename std::decay_t<decltype(f)>::value_type>::dtype; });
     }
 
-    // Calls fn(flavor&) on the buffered flavor behind it (for typed batches).
+    // Calls fn(flavor&) on the buffered flavor behind it now (for typed
+    // batches; see retry_on).
     template <class Fn>
     decltype(auto) visit(Fn&& fn) {
-        return flavor_.visit(std::forward<Fn>(fn));
+        return current().visit(std::forward<Fn>(fn));
     }
 
     // Python 3.13's Queue.shutdown(): puts fail from now on; getters drain,
@@ -185,12 +262,12 @@ public:
     // set, nothing changed) if `immediate` comes from inside the queue's
     // own comparison (a PriorityQueue item's __lt__), which holds the heap.
     bool shutdown(bool immediate) {
-        if (Heap* heap = flavor_.get_if<Heap>(); immediate && heap && heap->buffer().comparing_here()) {
+        if (Heap* heap = current().get_if<Heap>(); immediate && heap && heap->buffer().comparing_here()) {
             set_reentered();
             return false;
         }
-        shutdown_.store(true, std::memory_order_relaxed);
-        flavor_.visit([](auto& f) { return f.close(); });
+        shutdown_.store(true, std::memory_order_release);
+        current().visit([](auto& f) { return f.close(); });
         if (!immediate) return true;
         std::vector<PyObject*> dropped;
         std::size_t count = drop_all(dropped);
@@ -205,18 +282,6 @@ public:
     }
 
 private:
-    template <class T>
-    using Ring = Buffered<flavors::ArrayBuffer<T>>;
-    template <class T, flavors::Order order = flavors::Order::fifo>
-    using List = Buffered<flavors::ListBuffer<T, order>>;
-    using Heap = Buffered<ObjectHeap>;  // PriorityQueue of objects: Python's `<`
-    using Flavor = detail::AnyFlavor<Ring<PyObject*>, List<PyObject*>, List<PyObject*, flavors::Order::lifo>, Heap,
-                                     Ring<std::int64_t>, List<std::int64_t>, List<std::int64_t, flavors::Order::lifo>,
-                                     List<std::int64_t, flavors::Order::lowest>, Ring<double>, List<double>,
-                                     List<double, flavors::Order::lifo>, List<double, flavors::Order::lowest>,
-                                     Ring<std::string>, List<std::string>, List<std::string, flavors::Order::lifo>,
-                                     List<std::string, flavors::Order::lowest>>;
-
     template <class T>
     static Flavor make_typed(Py_ssize_t maxsize, QueueKind kind) {
         std::size_t cap = maxsize > 0 ? static_cast<std::size_t>(maxsize)
@@ -246,11 +311,11 @@ private:
     // (references owned by the caller, to drop last: a __del__ may call
     // back into this queue), typed items discarded. Returns how many.
     std::size_t drop_all(std::vector<PyObject*>& objects) {
-        if (Heap* heap = flavor_.get_if<Heap>()) {
+        if (Heap* heap = current().get_if<Heap>()) {
             heap->buffer().take_all(objects);  // no comparisons: order is moot here
             return objects.size();
         }
-        return flavor_.visit([&](auto& f) {
+        return current().visit([&](auto& f) {
             using T = typename std::decay_t<decltype(f)>::value_type;
             std::size_t n = 0;
             for (std::optional<T> item; f.try_recv(item) == Status::ok; item.reset(), ++n) {
@@ -260,8 +325,25 @@ private:
         });
     }
 
-    const Py_ssize_t maxsize_;
+    // Moves a ring's items, in order, to a list bounded by `cap` that
+    // replaces it. Closing the ring first stops every push into it (those
+    // in flight finish, and the drain waits for them); the list is
+    // published only once it holds them all, so no later item can pass them.
+    template <class T>
+    void replace_ring(Ring<T>& ring, std::size_t cap) {
+        auto list = std::make_unique<Flavor>(std::in_place_type<List<T>>, std::numeric_limits<std::size_t>::max());
+        auto& target = *list->template get_if<List<T>>();
+        ring.close();  // wakes its waiters: they retry on the list
+        for (std::optional<T> item; ring.try_recv(item) == Status::ok; item.reset()) target.try_send(*item);
+        target.buffer().set_capacity(cap);  // after the moves: a shrunk bound keeps every item
+        replacement_ = std::move(list);
+        current_.store(replacement_.get(), std::memory_order_release);
+    }
+
+    Py_ssize_t maxsize_;  // (read and written with the GIL held)
     Flavor flavor_;
+    std::unique_ptr<Flavor> replacement_;  // the list that replaced a ring, if any
+    std::atomic<Flavor*> current_;         // &flavor_ or replacement_.get()
     // Items put and not yet done: by Python callers (changed only under the
     // GIL; atomic so waiters may read it) and by native threads (no GIL).
     std::atomic<Py_ssize_t> unfinished_{0};

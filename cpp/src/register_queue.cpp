@@ -62,10 +62,18 @@ void put_many(PyQueue& q, ::py::handle items, ::py::handle block, ::py::handle t
         } else {  // converted first: a bad item raises before any is put
             std::vector<T> batch = batch_from_py<T>(items);
             BatchWithoutGil no_gil;  // native values: no Python until it is back
-            for (T& value : batch) {
-                if ((s = q.put_without_gil(f, value, blocking, deadline, no_gil)) != Status::ok) break;
-                ++n;
-            }
+            auto* flavor = &q.current();
+            do {  // on the flavor of the moment (see PyQueue::retry_on)
+                s = flavor->visit([&](auto& g) {
+                    if constexpr (std::is_same_v<typename std::decay_t<decltype(g)>::value_type, T>) {
+                        for (; n < batch.size(); ++n) {
+                            Status st = q.put_without_gil(g, batch[n], blocking, deadline, no_gil);
+                            if (st != Status::ok) return st;
+                        }
+                    }
+                    return Status::ok;
+                });
+            } while (q.retry_on(s, flavor) && (flavor = &q.current()));
         }
         return std::pair<std::size_t, Status>(n, s);
     });
@@ -88,7 +96,9 @@ void put_many(PyQueue& q, ::py::handle items, ::py::handle block, ::py::handle t
     if (!parse_block(block.ptr(), blocking) || !parse_timeout(timeout.ptr(), blocking, deadline)) {
         throw ::py::error_already_set();
     }
-    return q.visit([&](auto& f) {
+    for (;;) {  // once more if the flavor was replaced (see PyQueue::retry_on)
+      auto* flavor = &q.current();
+      ::py::object result = flavor->visit([&](auto& f) -> ::py::object {
         using T = typename std::decay_t<decltype(f)>::value_type;
         check_as_array<T>(as_array);
         Batch<T> items;
@@ -114,6 +124,7 @@ void put_many(PyQueue& q, ::py::handle items, ::py::handle block, ::py::handle t
             }
         });
         if (items.empty()) {
+            if (q.retry_on(s, flavor)) return ::py::object();
             raise_for(s, g_errors.empty);
             throw ::py::error_already_set();
         }
@@ -121,7 +132,9 @@ void put_many(PyQueue& q, ::py::handle items, ::py::handle block, ::py::handle t
         // comparison) is raised by the next call instead of losing them.
         if (s == Status::interrupted) PyErr_Clear();
         return batch_result(items, as_array, f);
-    });
+      });
+      if (result) return result;
+    }
 }
 
 // put_many / get_many, on every queue class.
@@ -177,8 +190,16 @@ void register_queue(::py::module_& m) {
                  return std::make_shared<PyQueue>(parse_maxsize(maxsize), parse_kind(kind), d);
              }),
              ::py::arg("maxsize") = 0, ::py::arg("kind") = 0, ::py::arg("dtype") = ::py::none())
-        .def_property_readonly("maxsize", &PyQueue::maxsize,
-                               "The bound given at construction; <= 0 means unbounded.")
+        .def_property(
+            "maxsize", &PyQueue::maxsize,
+            [](PyQueue& q, ::py::handle maxsize) {
+                CallScope call;
+                q.set_maxsize(parse_maxsize(maxsize));
+            },
+            "The bound: puts wait while qsize() >= maxsize; <= 0 means unbounded.\n"
+            "Assignable, as in the stdlib: a larger bound wakes blocked putters (threads\n"
+            "and tasks); after a smaller one puts wait until qsize() is below it (the\n"
+            "items held stay).")
         .def_property_readonly("unfinished_tasks", &PyQueue::unfinished_tasks,
                                "Items put and not yet marked done with task_done().")
         .def_property_readonly("is_shutdown", &PyQueue::is_shutdown,

@@ -34,7 +34,7 @@ public:
     Status try_push(T& value) {
         std::lock_guard<detail::SpinLock> guard(lock_);
         if (closed_.load(std::memory_order_relaxed)) return Status::closed;
-        if (items_.size() >= cap_) return Status::full;
+        if (items_.size() >= cap_.load(std::memory_order_relaxed)) return Status::full;
         items_.push_back(std::move(value));
         if constexpr (order == Order::lowest) std::push_heap(items_.begin(), items_.end(), std::greater<>{});
         return Status::ok;
@@ -68,12 +68,19 @@ public:
         return items_.size();
     }
 
-    std::size_t capacity() const noexcept { return cap_; }
+    std::size_t capacity() const noexcept { return cap_.load(std::memory_order_relaxed); }
+
+    // A new bound for later pushes (a queue's maxsize assigned): items
+    // beyond it stay, and pushes fail until pops bring the size below it.
+    void set_capacity(std::size_t capacity) noexcept {
+        std::lock_guard<detail::SpinLock> guard(lock_);
+        cap_.store(capacity, std::memory_order_relaxed);
+    }
 
 private:
     mutable detail::SpinLock lock_;
     std::deque<T> items_;
-    const std::size_t cap_;
+    std::atomic<std::size_t> cap_;
     std::atomic<bool> closed_{false};
 };
 

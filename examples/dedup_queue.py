@@ -1,0 +1,54 @@
+"""A deduplicating work queue built the stdlib way, by overriding
+queue.Queue's hooks. It runs unchanged on fastchan:
+
+    python dedup_queue.py               # queue.Queue
+    python -m fastchan dedup_queue.py   # fastchan.Queue (hooks on its Python path)
+"""
+
+import queue
+import threading
+
+
+class DedupQueue(queue.Queue):
+    """A queue that ignores an item while an equal one is still waiting."""
+
+    def _init(self, maxsize):
+        super()._init(maxsize)  # self.queue: a deque
+        self.waiting = set()
+
+    def _qsize(self):
+        return len(self.queue)
+
+    def _put(self, item):
+        if item not in self.waiting:
+            self.waiting.add(item)
+            self.queue.append(item)
+
+    def _get(self):
+        item = self.queue.popleft()
+        self.waiting.discard(item)
+        return item
+
+
+def main():
+    q = DedupQueue(maxsize=10)
+    fetched = []
+
+    def worker():
+        while (url := q.get()) is not None:
+            fetched.append(url)
+
+    for url in ["a.html", "b.html", "a.html", "c.html", "b.html"]:
+        q.put(url)
+    print("waiting:", q.qsize())
+    with q.mutex:  # the stdlib's lock: no put or get runs inside
+        print("snapshot:", sorted(q.waiting))
+    thread = threading.Thread(target=worker)
+    thread.start()
+    q.put(None)  # (put() counts every call, deduplicated or not: no join() here)
+    thread.join()
+    print("fetched:", fetched)
+
+
+if __name__ == "__main__":
+    main()
