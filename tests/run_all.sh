@@ -3,8 +3,9 @@
 # then
 #   1. the GoogleTest suite (plain; then under AddressSanitizer +
 #      UndefinedBehaviorSanitizer; then under ThreadSanitizer),
-#   2. pytest against the installed package, in a venv for every other
-#      CPython >= 3.10 found under ~/.pyenv, then on $PYTHON (default python3),
+#   2. pytest against the installed package (tests/python, then the peers'
+#      own suites in tests/peers), in a venv for every other CPython >= 3.10
+#      found under ~/.pyenv, then on $PYTHON (default python3),
 #   3. pytest against an ASan + UBSan build of the extension.
 # --quick: the plain GoogleTest suite and pytest on $PYTHON only.
 set -euo pipefail
@@ -70,6 +71,8 @@ run_pytest() {  # $1: python
   "$1" -m pip install --quiet --disable-pip-version-check ".[test]"
   # The installed-package tests must run here, not skip.
   (cd tests/python && FASTCHAN_REQUIRE_INSTALLED=1 "$1" -m pytest -q -p no:cacheprovider .)
+  # The peers' own suites, unmodified, against fastchan (tests/peers/README.md).
+  (cd tests/peers && "$1" -m pytest -q -p no:cacheprovider .)
 }
 
 version_of() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
@@ -109,7 +112,11 @@ if [ "$QUICK" = 0 ]; then
   rm -f build/asan-python/package/fastchan/_core*.so
   cp build/asan-python/_core*.so build/asan-python/package/fastchan/
   preload="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libstdc++.so)"
-  (cd tests/python && LD_PRELOAD="$preload" PYTHONMALLOC=malloc PYTHONPATH="$PWD/../../build/asan-python/package" \
-    ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:suppressions=$SUPP/asan.supp" \
-    "$PYTHON" -m pytest -q -p no:cacheprovider . --ignore=test_cpp_package.py --ignore=test_cpp_extension.py)
+  asan_pytest() {  # $1: the folder of tests, then pytest arguments
+    (cd "$1" && LD_PRELOAD="$preload" PYTHONMALLOC=malloc PYTHONPATH="$OLDPWD/build/asan-python/package" \
+      ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:suppressions=$SUPP/asan.supp" \
+      "$PYTHON" -m pytest -q -p no:cacheprovider . "${@:2}")
+  }
+  asan_pytest tests/python --ignore=test_cpp_package.py --ignore=test_cpp_extension.py
+  asan_pytest tests/peers
 fi

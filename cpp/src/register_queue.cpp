@@ -1,6 +1,7 @@
 // Binds PyQueue as fastchan._core._QueueCore and _SimpleQueueCore: the
 // native bases of fastchan.Queue/LifoQueue/PriorityQueue and SimpleQueue.
 // Per-item methods come from fast_methods.cpp; the rest go through pybind11.
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,10 +26,24 @@ std::string describe(::py::handle obj) {
     return std::string(Py_TYPE(obj.ptr())->tp_name) + " " + ::py::repr(obj).cast<std::string>();
 }
 
-// maxsize: an int (not a bool); <= 0 means unbounded, as in the stdlib.
+// maxsize: a number (not a bool); <= 0 means unbounded, as in the stdlib.
+// The stdlib's queues are full once qsize() >= maxsize, so a real number
+// bounds as its ceiling (1.3 holds 2 items); inf and nan never fill.
 Py_ssize_t parse_maxsize(::py::handle obj) {
-    if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr())) {
-        throw ::py::type_error("maxsize must be an integer, not " + describe(obj));
+    PyNumberMethods* number = Py_TYPE(obj.ptr())->tp_as_number;
+    if (PyBool_Check(obj.ptr()) || (!PyIndex_Check(obj.ptr()) && !(number && number->nb_float))) {
+        throw ::py::type_error("maxsize must be a number, not " + describe(obj));
+    }
+    if (!PyIndex_Check(obj.ptr())) {
+        double x = PyFloat_AsDouble(obj.ptr());
+        if (x == -1.0 && PyErr_Occurred()) throw ::py::error_already_set();
+        if (!(x > 0) || std::isinf(x)) return 0;  // (nan too)
+        x = std::ceil(x);
+        if (x >= static_cast<double>(PY_SSIZE_T_MAX)) {
+            PyErr_SetString(PyExc_OverflowError, ("maxsize is too large: " + describe(obj)).c_str());
+            throw ::py::error_already_set();
+        }
+        return static_cast<Py_ssize_t>(x);
     }
     Py_ssize_t n = PyNumber_AsSsize_t(obj.ptr(), PyExc_OverflowError);
     if (n == -1 && PyErr_Occurred()) throw ::py::error_already_set();

@@ -23,9 +23,10 @@ HOOKS = ("_init", "_qsize", "_put", "_get")
 
 
 def _check_maxsize(value):
-    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
-        raise TypeError(f"maxsize must be an integer, not {type(value).__name__} {value!r}")
-    return value.__index__()
+    """An int, or a real number kept as given (compared as the stdlib does)."""
+    if isinstance(value, bool) or not hasattr(type(value), "__index__") and not hasattr(type(value), "__float__"):
+        raise TypeError(f"maxsize must be a number, not {type(value).__name__} {value!r}")
+    return value.__index__() if hasattr(type(value), "__index__") else value
 
 
 def _check_timeout(timeout):

@@ -20,6 +20,8 @@ from ._base import QueueBase
 from ._errors import Empty, Full, ShutDown
 from ._hooked import _HookedQueue, insert_hooked
 
+__all__ = ["Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown"]
+
 _OWN_CLASSES = set()  # Queue, LifoQueue, PriorityQueue: their hooks are native
 
 
@@ -38,8 +40,6 @@ class _QueueType(type(_core._QueueCore)):
                 self.__init__(*args, **kwargs)
             return self
         return super().__call__(*args, **kwargs)
-
-__all__ = ["Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown"]
 
 
 class Queue(QueueBase, metaclass=_QueueType):

@@ -9,10 +9,36 @@ tests that use a newer Python's stdlib than the interpreter running them
 
 EXCLUDED = {
     # -- CPython 3.13.5 Lib/test/test_asyncio/test_queues.py --
+    "cpython/test_asyncio/test_queues.py::QueueBasicTests::test_repr":
+        "asserts asyncio's private attribute names in repr() (_getters[1], _putters[1], _queue=[1])",
+    "cpython/test_asyncio/test_queues.py::QueueBasicTests::test_str":
+        "asserts asyncio's private attribute names in str() (_getters[1], _putters[1], _queue=[1])",
+    "cpython/test_asyncio/test_queues.py::QueueGetTests::test_get_with_putters":
+        "appends a future to the private deque q._putters",
+    "cpython/test_asyncio/test_queues.py::QueueGetTests::test_cancelled_getters_not_being_held_in_self_getters":
+        "reads the private deque queue._getters",
+    "cpython/test_asyncio/test_queues.py::QueuePutTests::test_cancelled_puts_not_being_held_in_self_putters":
+        "reads the private deque queue._putters",
+    "cpython/test_asyncio/test_queues.py::QueueJoinTests::test_format":
+        "assigns the private counter q._unfinished_tasks",
+    "cpython/test_asyncio/test_queues.py::LifoQueueJoinTests::test_format":
+        "assigns the private counter q._unfinished_tasks",
+    "cpython/test_asyncio/test_queues.py::PriorityQueueJoinTests::test_format":
+        "assigns the private counter q._unfinished_tasks",
     # -- CPython 3.13.5 Lib/test/test_queue.py --
     # -- trio 0.35.0 src/trio/_tests/test_channel.py --
 }
 
 # node id (or a prefix ending in "::") -> ((major, minor), reason)
 NEEDS_PYTHON = {
+    "cpython/test_asyncio/test_queues.py::QueueGetTests::test_why_are_getters_waiting":
+        ((3, 11), "uses asyncio.TaskGroup"),
+    "cpython/test_asyncio/test_queues.py::QueuePutTests::test_get_cancel_drop_many_pending_readers":
+        ((3, 11), "uses asyncio.TaskGroup"),
+    "cpython/test_asyncio/test_queues.py::QueuePutTests::test_why_are_putters_waiting":
+        ((3, 11), "uses asyncio.TaskGroup"),
+    "cpython/test_asyncio/test_queues.py::QueueJoinTests::test_task_done": ((3, 11), "uses asyncio.TaskGroup"),
+    "cpython/test_asyncio/test_queues.py::LifoQueueJoinTests::test_task_done": ((3, 11), "uses asyncio.TaskGroup"),
+    "cpython/test_asyncio/test_queues.py::PriorityQueueJoinTests::test_task_done":
+        ((3, 11), "uses asyncio.TaskGroup"),
 }

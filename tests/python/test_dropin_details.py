@@ -35,3 +35,15 @@ def test_asyncio_repr_has_asyncios_shape(cls):
 def test_thread_pool_zero_workers_message_is_the_stdlibs():
     with pytest.raises(ValueError, match="max_workers must be greater than 0"):
         fastchan.ThreadPool(max_workers=0)
+
+
+@pytest.mark.parametrize("name", ["clear", "peek", "peek_nowait", "putting", "getting", "wrapped"])
+def test_another_librarys_api_is_a_prompt_attribute_error(name):
+    # culsans-only names (culsans' own suite uses them) fail at once on every
+    # view and leave the queue usable; nothing waits.
+    q = fastchan.Queue(1)
+    q.put(1)
+    for view in (q, q.sync_q, q.async_q):
+        with pytest.raises(AttributeError, match=name):
+            getattr(view, name)
+    assert q.get_nowait() == 1
