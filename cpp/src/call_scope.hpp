@@ -4,11 +4,14 @@
 //     are resolved (LoopWaker::wake queues them here instead of writing the
 //     loop's eventfd, so a woken task runs in the loop's next iteration, as
 //     with asyncio.Queue);
-//   * if the call is returning normally (its operation may have taken
-//     effect), pending signal handlers run now and an exception one raises
-//     is deferred to the next line of Python (signals.hpp), so that it
-//     cannot cost the caller the call's result.
-// Off the asyncio path and with no signal pending that costs a few loads.
+//   * if the call released the GIL (it waited, or moved a batch without
+//     it) and is returning normally (its operation may have taken effect),
+//     pending signal handlers run now and an exception one raises is
+//     deferred to the next line of Python (signals.hpp), so that it cannot
+//     cost the caller the call's result. A call that kept the GIL throughout
+//     lasts nanoseconds: a signal that lands in it is the same window as in
+//     any C function, so it pays nothing for signals.
+// Off the asyncio path that costs a few thread-local loads.
 #pragma once
 
 #include <Python.h>
@@ -29,11 +32,16 @@ public:
     CallScope() noexcept { ++depth(); }
     ~CallScope() {
         --depth();
+        bool settle = depth() == 0 && released_gil();
+        if (!settle && g_local_pending.load(std::memory_order_relaxed) == 0) return;
         // Nothing of Python when the call is being unwound without the GIL
         // (a thread ended by a finalizing interpreter as it takes the GIL back).
         if (!holds_thread_state()) return;
         if (g_local_pending.load(std::memory_order_relaxed) != 0) flush();
-        if (depth() == 0 && !PyErr_Occurred()) settle_signals();
+        if (settle) {
+            released_gil() = false;
+            if (!PyErr_Occurred()) settle_signals();
+        }
     }
     CallScope(const CallScope&) = delete;
     CallScope& operator=(const CallScope&) = delete;
@@ -44,6 +52,10 @@ public:
     // channel, see fastchan/python.hpp) goes through the eventfd, or nothing
     // would resolve it. (Defined in loop_waker.hpp.)
     static bool take(LoopWaker& waker) noexcept;
+
+    // Called wherever a binding call lets the GIL go: signals that arrive
+    // then are settled when the outermost call ends.
+    static void gil_released() noexcept { released_gil() = true; }
 
 private:
     static bool holds_thread_state() noexcept {
@@ -61,6 +73,14 @@ private:
         __attribute__((tls_model("initial-exec")))
 #endif
         static thread_local int value = 0;
+        return value;
+    }
+
+    static bool& released_gil() noexcept {
+#if defined(__GNUC__) && defined(__linux__)
+        __attribute__((tls_model("initial-exec")))
+#endif
+        static thread_local bool value = false;
         return value;
     }
 

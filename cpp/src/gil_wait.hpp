@@ -15,6 +15,7 @@
 
 #include <fastchan/status.hpp>
 
+#include "call_scope.hpp"
 #include "signals.hpp"
 
 namespace fastchan::py {
@@ -55,7 +56,10 @@ public:
         return slice < deadline ? slice : deadline;
     }
 
-    void release() noexcept { saved_ = PyEval_SaveThread(); }
+    void release() noexcept {
+        CallScope::gil_released();
+        saved_ = PyEval_SaveThread();
+    }
 
     // Not noexcept on purpose: before 3.14 a thread that takes the GIL
     // during finalization is ended by a forced unwind, which must be able to

@@ -21,6 +21,8 @@
 
 #include <fastchan/status.hpp>
 
+#include "call_scope.hpp"
+
 namespace fastchan::py {
 
 // The error for an operation on a PriorityQueue from inside its own comparison.
@@ -162,6 +164,7 @@ private:
                 return;
             }
             if (!heap_.mutex_.try_lock()) {
+                CallScope::gil_released();
                 Py_BEGIN_ALLOW_THREADS
                 heap_.mutex_.lock();
                 Py_END_ALLOW_THREADS
