@@ -29,6 +29,10 @@ def interrupt_when_ready(code, settle=0.3, timeout=10, **popen_kwargs):
     import subprocess
     import time
 
+    # A process started in the background by a non-interactive shell inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler:
+    # the child restores it, so the test does not depend on how it was run.
+    code = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n" + code
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, **popen_kwargs)
     try:
