@@ -95,7 +95,7 @@ def native_producer(n, batch):
     producers = []
 
     def produce():
-        producers.append(fastchan._core._NativeProducer(channel, range(n)))
+        producers.append(fastchan._core._testing._NativeProducer(channel, range(n)))
         producers[0].join()
         channel.close()
 

@@ -1,18 +1,17 @@
 // fastchan._core: the binding of the C++ core to Python.
-#include <pybind11/pybind11.h>
+#include "common/pybind.hpp"
 
-#include "errors.hpp"
-#include "gil_wait.hpp"
+#include "common/batches.hpp"
+#include "common/errors.hpp"
+#include "common/gil_wait.hpp"
 
-namespace py = pybind11;
-
-namespace fastchan::py {
-void register_queue(::py::module_& m);
-void register_asyncio(::py::module_& m);
-void register_pool(::py::module_& m);
-void register_channel(::py::module_& m);
-void register_select(::py::module_& m);
-void register_testing(::py::module_& m);
+namespace fastchan::binding {
+void register_queue(py::module_& m);
+void register_loops(py::module_& m);
+void register_pool(py::module_& m);
+void register_channel(py::module_& m);
+void register_select(py::module_& m);
+void register_testing(py::module_& m);
 }
 
 // Sub-interpreters: fastchan keeps process-wide state (its exception
@@ -34,7 +33,7 @@ extern "C" PYBIND11_EXPORT PyObject* PyInit__core() {
     try {
         pybind11::detail::ensure_internals();
         static pybind11::detail::slots_array slots =
-            pybind11::detail::init_slots(&pybind11_exec__core, ::py::multiple_interpreters::not_supported());
+            pybind11::detail::init_slots(&pybind11_exec__core, pybind11::multiple_interpreters::not_supported());
         static PyModuleDef def{PyModuleDef_HEAD_INIT, "_core", nullptr, 0, nullptr, slots.data(),
                                nullptr, nullptr, nullptr};
         return PyModuleDef_Init(&def);
@@ -44,19 +43,24 @@ extern "C" PYBIND11_EXPORT PyObject* PyInit__core() {
 }
 
 PYBIND11_MODULE_EXEC(_core, m) {
-    using namespace fastchan::py;
+    using namespace fastchan::binding;
     m.doc() = "Native core of fastchan: channels and queues that release the GIL to block.";
 
     // The exception classes live in Python so they can have two stdlib bases.
-    ::py::module_ errors = ::py::module_::import("fastchan._errors");
-    g_errors.empty = ::py::object(errors.attr("Empty")).release().ptr();
-    g_errors.full = ::py::object(errors.attr("Full")).release().ptr();
-    g_errors.shutdown = ::py::object(errors.attr("ShutDown")).release().ptr();
-    g_errors.channel_closed = ::py::object(errors.attr("ChannelClosed")).release().ptr();
+    py::module_ errors = py::module_::import("fastchan._errors");
+    g_errors.empty = py::object(errors.attr("Empty")).release().ptr();
+    g_errors.full = py::object(errors.attr("Full")).release().ptr();
+    g_errors.shutdown = py::object(errors.attr("ShutDown")).release().ptr();
+    g_errors.channel_closed = py::object(errors.attr("ChannelClosed")).release().ptr();
 
-    ::py::object empty_marker = ::py::module_::import("builtins").attr("object")();
+    py::object empty_marker = py::module_::import("builtins").attr("object")();
     m.attr("EMPTY") = empty_marker;
     g_empty_marker = empty_marker.release().ptr();
+
+    // get_many(as_array=True) builds array.array objects.
+    g_array.type = py::object(py::module_::import("array").attr("array")).release().ptr();
+    g_array.int64 = py::str("q").release().ptr();
+    g_array.float64 = py::str("d").release().ptr();
 
     m.def(
         "_set_main_thread", [](unsigned long ident) { g_main_thread.store(ident); },
@@ -67,9 +71,10 @@ PYBIND11_MODULE_EXEC(_core, m) {
         "until the process ends instead of re-entering a finalizing interpreter.");
 
     register_queue(m);
-    register_asyncio(m);
+    register_loops(m);
     register_pool(m);
     register_channel(m);
     register_select(m);
-    register_testing(m);
+    py::module_ testing = m.def_submodule("_testing", "Test aids: native producers and consumers, fault injection.");
+    register_testing(testing);
 }

@@ -458,7 +458,7 @@ def test_cpp_thread_without_gil_feeds_two_loops_and_a_thread():
     consumers.append(threading.Thread(target=thread_consumer))
     for t in consumers:
         t.start()
-    producer = fastchan._core._NativeProducer(q, range(total))
+    producer = fastchan._core._testing._NativeProducer(q, range(total))
     producer.join()
     q.join()  # every item was received and marked done
     q.shutdown()

@@ -1,6 +1,6 @@
 """One fastchan.Channel used at once from C++ threads that never take the
 GIL, Python threads and asyncio loops: every item arrives
-exactly once. (The C++ side is the test aid _core._NativeProducer /
+exactly once. (The C++ side is the test aid _core._testing._NativeProducer /
 _NativeConsumer: a std::thread on the channel's native core.)"""
 
 import asyncio
@@ -41,8 +41,8 @@ def test_cpp_and_python_producers_feed_threads_a_loop_and_a_cpp_consumer(capacit
     consumers.append(threading.Thread(target=lambda: asyncio.run(asyncio.wait_for(loop_consumer(), TIMEOUT))))
     for t in consumers:
         t.start()
-    native_consumer = _core._NativeConsumer(ch)
-    native_producer = _core._NativeProducer(ch, native_items)
+    native_consumer = _core._testing._NativeConsumer(ch)
+    native_producer = _core._testing._NativeProducer(ch, native_items)
     producers = [threading.Thread(target=thread_producer, args=(f"py{k}",)) for k in range(2)]
     for t in producers:
         t.start()
@@ -76,7 +76,7 @@ def test_a_cpp_producer_wakes_asyncio_tasks_on_two_loops(capacity):
     loops = [threading.Thread(target=loop, args=(k,)) for k in range(2)]
     for t in loops:
         t.start()
-    producer = _core._NativeProducer(ch, range(total))
+    producer = _core._testing._NativeProducer(ch, range(total))
     producer.join()
     ch.close()
     for t in loops:
@@ -95,7 +95,7 @@ def test_another_extensions_send_on_the_loops_own_thread_wakes_the_task(dtype, i
         channel = fastchan.Channel(4, dtype=dtype)
         waiting = asyncio.ensure_future(channel.arecv())
         await asyncio.sleep(0.05)  # parked
-        assert _core._foreign_try_send(channel, item)
+        assert _core._testing._foreign_try_send(channel, item)
         return await asyncio.wait_for(waiting, 10)
 
     assert asyncio.run(main()) == item

@@ -1,7 +1,7 @@
 """Fault injection: when converting a received item to Python fails
 (MemoryError), or a received batch cannot grow, no item is lost. Every path
 after an item is taken returns it or puts it back at the front, so the next
-receive gets it, in order. (_core._fail_nth is the test-only switch.)"""
+receive gets it, in order. (_core._testing._fail_nth is the test-only switch.)"""
 
 import array
 import asyncio
@@ -17,8 +17,8 @@ from fastchan import _core, recv, select
 @pytest.fixture(autouse=True)
 def disarm():
     yield
-    _core._fail_nth("to_python", 0)
-    _core._fail_nth("batch_growth", 0)
+    _core._testing._fail_nth("to_python", 0)
+    _core._testing._fail_nth("batch_growth", 0)
 
 
 def queues():
@@ -69,7 +69,7 @@ def test_failed_conversion_puts_the_item_back(make, dtype, how):
         pytest.skip("select takes channels")
     target = make()
     items = order(target, fill(target, dtype))
-    _core._fail_nth("to_python", 1)
+    _core._testing._fail_nth("to_python", 1)
     with pytest.raises(MemoryError):
         SINGLE_RECEIVES[how](target)
     assert take_all(target) == items  # nothing lost, nothing reordered
@@ -84,7 +84,7 @@ def test_failed_batch_puts_every_item_back(make, dtype, nth, as_array):
         pytest.skip("as_array: int64/float64, built in one conversion")
     target = make()
     items = order(target, fill(target, dtype))
-    _core._fail_nth("to_python", nth)
+    _core._testing._fail_nth("to_python", nth)
     with pytest.raises(MemoryError):
         target.get_many(10, as_array=as_array) if as_array else target.get_many(10)
     assert take_all(target) == items
@@ -101,7 +101,7 @@ def test_batch_that_cannot_grow_puts_every_item_back(make, dtype, nth):
         pytest.skip("SimpleQueue takes no dtype")
     target = make(dtype=dtype) if dtype else make()
     items = order(target, fill(target, dtype or "int64"))
-    _core._fail_nth("batch_growth", nth)
+    _core._testing._fail_nth("batch_growth", nth)
     with pytest.raises(MemoryError):
         target.get_many(10)
     assert take_all(target) == items
@@ -114,7 +114,7 @@ def test_failed_batch_of_objects_keeps_their_references():
     for _ in range(3):
         ch.send(sentinel)
     for fault in ("to_python", "batch_growth"):
-        _core._fail_nth(fault, 1)
+        _core._testing._fail_nth(fault, 1)
         with pytest.raises(MemoryError):
             ch.get_many(10)
     assert ch.get_many(10) == [sentinel] * 3
@@ -130,7 +130,7 @@ def test_rendezvous_item_handed_over_then_not_convertible_is_put_back():
     ch = fastchan.Channel(0, dtype="int64")
     t = threading.Thread(target=ch.send, args=(7,))
     t.start()
-    _core._fail_nth("to_python", 1)
+    _core._testing._fail_nth("to_python", 1)
     with pytest.raises(MemoryError):
         ch.recv(timeout=5)
     t.join()
@@ -145,14 +145,14 @@ def test_awaitable_receives_put_back_too(how):
             q = fastchan.asyncio.Queue(dtype="int64")
             for i in range(3):
                 q.put_nowait(i)
-            _core._fail_nth("to_python", 1)
+            _core._testing._fail_nth("to_python", 1)
             with pytest.raises(MemoryError):
                 await q.get()
             return q.sync_q.get_many(10, block=False)
         ch = fastchan.Channel(4, dtype="int64")
         for i in range(3):
             ch.send(i)
-        _core._fail_nth("to_python", 1)
+        _core._testing._fail_nth("to_python", 1)
         with pytest.raises(MemoryError):
             if how == "arecv":
                 await ch.arecv()

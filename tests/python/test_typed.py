@@ -813,7 +813,7 @@ def test_a_cpp_producer_feeds_two_asyncio_loops_exactly_once(dtype, capacity):
                 return
 
     loops = [Worker(run_async, iterate()), Worker(run_async, batches())]
-    producer = _core._NativeProducer(ch, [convert(i) for i in range(total)])
+    producer = _core._testing._NativeProducer(ch, [convert(i) for i in range(total)])
     producer.join()
     ch.close()
     for w in loops:
@@ -828,13 +828,13 @@ def test_native_producer_converts_first_and_refuses_typed_queues():
     TypeError and nothing is sent) and refuses a typed queue."""
     ch = fastchan.Channel(None, dtype="int64")
     with pytest.raises(TypeError, match="float 1.5"):
-        _core._NativeProducer(ch, [1, 2, 1.5])
+        _core._testing._NativeProducer(ch, [1, 2, 1.5])
     assert len(ch) == 0
-    producer = _core._NativeProducer(ch, [1, 2, 3])
+    producer = _core._testing._NativeProducer(ch, [1, 2, 3])
     producer.join()
     assert ch.get_many(10) == [1, 2, 3]
     with pytest.raises(TypeError):
-        _core._NativeProducer(fastchan.Queue(dtype="int64"), [1])
+        _core._testing._NativeProducer(fastchan.Queue(dtype="int64"), [1])
 
 
 # ------------------------------------------------------------- the capsule

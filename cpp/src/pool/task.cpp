@@ -1,6 +1,6 @@
-#include "py_task.hpp"
+#include "pool/task.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 namespace {
 
 PyObject* intern(const char* s) { return PyUnicode_InternFromString(s); }
@@ -95,6 +95,7 @@ void call_method(PyObject* obj, PyObject* name) {
 }  // namespace
 
 bool FutureProtocol::load() {
+    if (loaded) return true;
     PyObject* base = PyImport_ImportModule("concurrent.futures._base");
     if (base == nullptr) return false;
     pending = PyObject_GetAttrString(base, "PENDING");
@@ -117,7 +118,8 @@ bool FutureProtocol::load() {
                intern("add_exception"),
                intern("_invoke_callbacks"),
                intern("set_running_or_notify_cancel")};
-    return !PyErr_Occurred();
+    loaded = !PyErr_Occurred();
+    return loaded;
 }
 
 PyObject* PyTask::call(PyObject** error) noexcept {
@@ -213,4 +215,4 @@ void PyTask::run_for_call(PyObject* deliver, std::vector<ThreadCall::Flag>& to_p
     }
 }
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

@@ -1,10 +1,10 @@
-#include "thread_call.hpp"
+#include "pool/thread_call.hpp"
 
 #include <thread>
 
 #include <fastchan/detail/spin.hpp>
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 namespace {
 
@@ -108,4 +108,4 @@ void ThreadCall::attach(PyObject* future, PyObject* loop, PyObject* deliver) {
     if (done()) deliver_to_loop(deliver);
 }
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

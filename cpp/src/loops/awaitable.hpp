@@ -1,4 +1,4 @@
-// The generator protocol for native awaitables (async_ops.cpp):
+// The generator protocol for native awaitables (queue/awaitables.cpp):
 // each defines am_send; these give it send()/throw() and tp_iternext for
 // drivers that do not use am_send. CPython >= 3.10 (PySendResult).
 #pragma once
@@ -7,7 +7,7 @@
 
 #if PY_VERSION_HEX >= 0x030A0000
 
-namespace fastchan::py::awaitable {
+namespace fastchan::binding::awaitable {
 
 // Ends an iteration with `value` (stolen): sets StopIteration, returns nullptr.
 inline PyObject* stop_with(PyObject* value) {
@@ -66,6 +66,6 @@ inline PyObject* raise_thrown(PyObject* const* args, Py_ssize_t nargs) {
     return nullptr;
 }
 
-}  // namespace fastchan::py::awaitable
+}  // namespace fastchan::binding::awaitable
 
 #endif

@@ -30,12 +30,12 @@
 #include <fastchan/flavors/array.hpp>
 #include <fastchan/flavors/list.hpp>
 
-#include "codecs.hpp"
-#include "gil_wait.hpp"
-#include "object_heap.hpp"
-#include "initialized.hpp"
+#include "common/codecs.hpp"
+#include "common/gil_wait.hpp"
+#include "queue/object_heap.hpp"
+#include "common/initialized.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 enum class QueueKind : int { fifo = 0, lifo = 1, priority = 2 };
 
@@ -359,7 +359,7 @@ public:
     SimplePyQueue() : PyQueue(0, QueueKind::fifo) {}
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding
 
-FASTCHAN_INITIALIZED_ONLY(fastchan::py::PyQueue)
-FASTCHAN_INITIALIZED_ONLY(fastchan::py::SimplePyQueue)
+FASTCHAN_INITIALIZED_ONLY(fastchan::binding::PyQueue)
+FASTCHAN_INITIALIZED_ONLY(fastchan::binding::SimplePyQueue)

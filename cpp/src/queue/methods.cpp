@@ -1,20 +1,21 @@
-#include "fast_methods.hpp"
+#include "queue/methods.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <cstring>
 
-#include "errors.hpp"
-#include "initialized.hpp"
-#include "loop_waker.hpp"
-#include "py_queue.hpp"
+#include "common/arguments.hpp"
+#include "common/errors.hpp"
+#include "common/initialized.hpp"
+#include "loops/loop_waker.hpp"
+#include "queue/queue.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 // The native queue behind `self`. The method descriptor has already checked
 // that `self` is an instance of the class (or a subclass) it was added to.
 PyQueue* native(PyObject* self) {
-    auto v_h = reinterpret_cast<pybind11::detail::instance*>(self)->get_value_and_holder();
+    auto v_h = reinterpret_cast<py::detail::instance*>(self)->get_value_and_holder();
     if (!v_h.holder_constructed()) {  // (its value pointer may be pybind11's lazy allocation)
         set_not_initialized(self);
         return nullptr;
@@ -23,83 +24,10 @@ PyQueue* native(PyObject* self) {
     return static_cast<PyQueue*>(v_h.value_ptr());
 }
 
-using detail::Clock;
-
-// timeout: None or a real number; ignored when not blocking, as in the stdlib.
-bool parse_timeout(PyObject* obj, bool block, Clock::time_point& deadline) {
-    deadline = detail::kNoDeadline;
-    if (obj == nullptr || obj == Py_None) return true;
-    double seconds;
-    if (PyFloat_CheckExact(obj)) {
-        seconds = PyFloat_AS_DOUBLE(obj);
-    } else if (PyNumber_Check(obj) && !PyComplex_Check(obj)) {
-        seconds = PyFloat_AsDouble(obj);
-        if (seconds == -1.0 && PyErr_Occurred()) return false;
-    } else {
-        PyErr_Format(PyExc_TypeError, "timeout must be a non-negative number or None, not %.100s %R",
-                     Py_TYPE(obj)->tp_name, obj);
-        return false;
-    }
-    if (std::isnan(seconds)) {
-        PyErr_Format(PyExc_ValueError, "timeout must be a non-negative number, not %R", obj);
-        return false;
-    }
-    if (!block) return true;
-    if (seconds < 0) {
-        PyErr_Format(PyExc_ValueError, "'timeout' must be a non-negative number, not %R", obj);
-        return false;
-    }
-    deadline = detail::deadline_after(std::chrono::duration<double>(seconds));
-    return true;
-}
-
-// block: any object, by truth value (default True).
-bool parse_block(PyObject* obj, bool& block) {
-    if (obj == nullptr) return block = true, true;
-    int truth = PyObject_IsTrue(obj);
-    if (truth < 0) return false;
-    block = truth != 0;
-    return true;
-}
-
 namespace {
 
+using detail::Clock;
 
-// Matches fastcall arguments to parameter names, as a Python signature
-// would. out[i] stays nullptr for a parameter not given.
-template <std::size_t N>
-bool bind_args(const char* fname, const char* const (&names)[N], std::size_t required,
-               PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames, PyObject* (&out)[N]) {
-    if (nargs > static_cast<Py_ssize_t>(N)) {
-        PyErr_Format(PyExc_TypeError, "%s() takes at most %zu arguments (%zd given)", fname, N,
-                     nargs);
-        return false;
-    }
-    for (std::size_t i = 0; i < N; ++i) out[i] = i < static_cast<std::size_t>(nargs) ? args[i] : nullptr;
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    for (Py_ssize_t k = 0; k < nkw; ++k) {
-        PyObject* key = PyTuple_GET_ITEM(kwnames, k);
-        std::size_t i = 0;
-        while (i < N && PyUnicode_CompareWithASCIIString(key, names[i]) != 0) ++i;
-        if (i == N) {
-            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument %R", fname, key);
-            return false;
-        }
-        if (out[i] != nullptr) {
-            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", fname,
-                         names[i]);
-            return false;
-        }
-        out[i] = args[nargs + k];
-    }
-    for (std::size_t i = 0; i < required; ++i) {
-        if (out[i] == nullptr) {
-            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", fname, names[i]);
-            return false;
-        }
-    }
-    return true;
-}
 
 PyObject* queue_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     CallScope call;
@@ -239,26 +167,26 @@ PyMethodDef kSimplePut = {
     "Put the item on the queue. Never blocks: 'block' and 'timeout' exist\n"
     "for compatibility with Queue.put()."};
 
-void add_methods(pybind11::handle cls, std::initializer_list<PyMethodDef*> defs) {
+void add_methods(py::handle cls, std::initializer_list<PyMethodDef*> defs) {
     auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
     for (PyMethodDef* def : defs) {
-        pybind11::object descr =
-            pybind11::reinterpret_steal<pybind11::object>(PyDescr_NewMethod(type, def));
+        py::object descr =
+            py::reinterpret_steal<py::object>(PyDescr_NewMethod(type, def));
         if (!descr || PyObject_SetAttrString(cls.ptr(), def->ml_name, descr.ptr()) < 0) {
-            throw pybind11::error_already_set();
+            throw py::error_already_set();
         }
     }
 }
 
 }  // namespace
 
-void add_queue_fast_methods(pybind11::handle cls) {
+void add_queue_fast_methods(py::handle cls) {
     add_methods(cls, {&kPut, &kGet, &kPutNowait, &kGetNowait, &kQsize, &kEmpty, &kFull, &kTryGet,
                       &kTryPut});
 }
 
-void add_simple_queue_fast_methods(pybind11::handle cls) {
+void add_simple_queue_fast_methods(py::handle cls) {
     add_methods(cls, {&kSimplePut, &kGet, &kPutNowait, &kGetNowait, &kQsize, &kEmpty});
 }
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

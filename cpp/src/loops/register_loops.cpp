@@ -2,17 +2,16 @@
 // awaiting tasks on a queue's wait lists (see loop_waker.hpp).
 #include <memory>
 
-#include <pybind11/pybind11.h>
+#include "common/pybind.hpp"
 
-#include "errors.hpp"
-#include "fast_methods.hpp"
-#include "loop_waker.hpp"
-#include "py_queue.hpp"
-#include "initialized.hpp"
+#include "common/errors.hpp"
+#include "queue/methods.hpp"
+#include "loops/loop_waker.hpp"
+#include "queue/queue.hpp"
+#include "common/initialized.hpp"
 
-namespace py = pybind11;
 
-namespace fastchan::py {
+namespace fastchan::binding {
 namespace {
 
 // The Python handle of one registration: the awaiting coroutine holds it
@@ -44,8 +43,8 @@ private:
 // would-block status, or an error status); returns the handle to await, or
 // nullptr when the re-check completed the operation.
 template <class Attempt>
-std::unique_ptr<AsyncWait> register_then_recheck(WaitList& list, ::py::handle queue,
-                                                 ::py::handle waker, ::py::handle future,
+std::unique_ptr<AsyncWait> register_then_recheck(WaitList& list, py::handle queue,
+                                                 py::handle waker, py::handle future,
                                                  Attempt&& attempt) {
     CallScope call;
     auto& loop_waker = waker.cast<LoopWaker&>();
@@ -56,22 +55,22 @@ std::unique_ptr<AsyncWait> register_then_recheck(WaitList& list, ::py::handle qu
     handle->cancel();  // done without waiting: pass on any wake-up that raced in
     if (s != Status::ok) {
         raise_for(s, g_errors.empty);
-        throw ::py::error_already_set();
+        throw py::error_already_set();
     }
     return nullptr;
 }
 
 }  // namespace
-}  // namespace fastchan::py
+}  // namespace fastchan::binding
 
-FASTCHAN_INITIALIZED_ONLY(fastchan::py::AsyncWait)
+FASTCHAN_INITIALIZED_ONLY(fastchan::binding::AsyncWait)
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
-void register_asyncio(::py::module_& m) {
-    ::py::class_<LoopWaker>(m, "LoopWaker",
+void register_loops(py::module_& m) {
+    py::class_<LoopWaker>(m, "LoopWaker",
                             "Wakes one event loop's waiting tasks; one per loop (fastchan.asyncio).")
-        .def(::py::init<>())
+        .def(py::init<>())
         .def("fileno", &LoopWaker::fileno)
         .def("drain", &LoopWaker::drain, "The loop's reader callback: resolve the woken waiters.")
         .def(
@@ -82,50 +81,50 @@ void register_asyncio(::py::module_& m) {
             },
             "The loop is closing: pass its waiters' wake-ups on to other waiters.");
 
-    ::py::class_<AsyncWait>(m, "_AsyncWait")
+    py::class_<AsyncWait>(m, "_AsyncWait")
         .def("finish", &AsyncWait::finish)
         .def("cancel", &AsyncWait::cancel);
 
-    m.def("_add_async_fast_methods", [](::py::handle cls) { add_async_fast_methods(cls); },
+    m.def("_add_async_fast_methods", [](py::handle cls) { add_async_fast_methods(cls); },
           "Give a fastchan.asyncio queue class its native awaitable get() and put().");
 
     m.def(
         "_register_get",
-        [](::py::handle queue, ::py::handle waker, ::py::handle future) -> ::py::tuple {
+        [](py::handle queue, py::handle waker, py::handle future) -> py::tuple {
             auto& q = queue.cast<PyQueue&>();
             PyObject* item = nullptr;
             auto handle = register_then_recheck(q.getters(), queue, waker, future, [&] {
                 return q.get(&item, false, detail::kNoDeadline);
             });
-            if (handle) return ::py::make_tuple(std::move(handle), ::py::none());
-            return ::py::make_tuple(::py::none(), ::py::reinterpret_steal<::py::object>(item));
+            if (handle) return py::make_tuple(std::move(handle), py::none());
+            return py::make_tuple(py::none(), py::reinterpret_steal<py::object>(item));
         },
         "Register an awaiting getter, then re-check: (handle, None) to await, or (None, item).");
 
     m.def(
         "_register_put",
-        [](::py::handle queue, ::py::handle waker, ::py::handle future,
-           ::py::handle item) -> ::py::tuple {
+        [](py::handle queue, py::handle waker, py::handle future,
+           py::handle item) -> py::tuple {
             auto& q = queue.cast<PyQueue&>();
             auto handle = register_then_recheck(q.putters(), queue, waker, future, [&] {
                 return q.put(item.ptr(), false, detail::kNoDeadline);
             });
-            return ::py::make_tuple(handle ? ::py::cast(std::move(handle)) : ::py::none(),
-                                    ::py::none());
+            return py::make_tuple(handle ? py::cast(std::move(handle)) : py::none(),
+                                    py::none());
         },
         "Register an awaiting putter, then re-check: (handle, None) to await, or (None, None).");
 
     m.def(
         "_register_join",
-        [](::py::handle queue, ::py::handle waker, ::py::handle future) -> ::py::tuple {
+        [](py::handle queue, py::handle waker, py::handle future) -> py::tuple {
             auto& q = queue.cast<PyQueue&>();
             auto handle = register_then_recheck(q.joiners(), queue, waker, future, [&] {
                 return q.unfinished_tasks() == 0 ? Status::ok : Status::empty;
             });
-            return ::py::make_tuple(handle ? ::py::cast(std::move(handle)) : ::py::none(),
-                                    ::py::none());
+            return py::make_tuple(handle ? py::cast(std::move(handle)) : py::none(),
+                                    py::none());
         },
         "Register an awaiting join(), then re-check: (handle, None) to await, or (None, None).");
 }
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

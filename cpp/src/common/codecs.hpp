@@ -10,9 +10,9 @@
 #include <new>
 #include <string>
 
-#include "faults.hpp"
+#include "common/faults.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 // What a typed channel or queue stores; `object` is any Python object.
 enum class Dtype : int { object = 0, int64 = 1, float64 = 2, bytes = 3 };
@@ -160,4 +160,4 @@ private:
     }
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

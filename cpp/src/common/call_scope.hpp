@@ -19,9 +19,9 @@
 #include <atomic>
 #include <vector>
 
-#include "signals.hpp"
+#include "common/signals.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 class LoopWaker;
 
@@ -92,4 +92,4 @@ private:
     static void flush();  // (loop_waker.hpp)
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

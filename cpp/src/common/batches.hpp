@@ -14,33 +14,33 @@
 #include <type_traits>
 #include <vector>
 
-#include <pybind11/pybind11.h>
+#include "common/pybind.hpp"
 
 #include <fastchan/status.hpp>
 
-#include "codecs.hpp"
-#include "faults.hpp"
+#include "common/codecs.hpp"
+#include "common/faults.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 // The dtype as Python sees it: its name, or None for objects.
-inline pybind11::object dtype_object(Dtype d) {
+inline py::object dtype_object(Dtype d) {
     const char* name = dtype_name(d);
-    return name ? pybind11::object(pybind11::str(name)) : pybind11::object(pybind11::none());
+    return name ? py::object(py::str(name)) : py::object(py::none());
 }
 
 // max_items: an int >= 1 (bool refused), else TypeError/ValueError naming it.
-inline std::size_t parse_max_items(pybind11::handle obj) {
+inline std::size_t parse_max_items(py::handle obj) {
     if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr())) {
         PyErr_Format(PyExc_TypeError, "max_items must be an int, not %.100s %R", Py_TYPE(obj.ptr())->tp_name,
                      obj.ptr());
-        throw pybind11::error_already_set();
+        throw py::error_already_set();
     }
     Py_ssize_t n = PyNumber_AsSsize_t(obj.ptr(), nullptr);  // clamped on overflow, keeping the sign
-    if (n == -1 && PyErr_Occurred()) throw pybind11::error_already_set();
+    if (n == -1 && PyErr_Occurred()) throw py::error_already_set();
     if (n < 1) {
         PyErr_Format(PyExc_ValueError, "max_items must be >= 1, not %R", obj.ptr());
-        throw pybind11::error_already_set();
+        throw py::error_already_set();
     }
     return static_cast<std::size_t>(n);
 }
@@ -49,12 +49,12 @@ inline std::size_t parse_max_items(pybind11::handle obj) {
 // cannot be iterated item by item (a memoryview of 0 or 2+ dimensions) is
 // refused with an error naming its shape; anything else not iterable with
 // a TypeError naming it.
-inline pybind11::iterator batch_items(pybind11::handle items) {
+inline py::iterator batch_items(py::handle items) {
     PyObject* it = PyObject_GetIter(items.ptr());
-    if (it != nullptr) return pybind11::reinterpret_steal<pybind11::iterator>(it);
+    if (it != nullptr) return py::reinterpret_steal<py::iterator>(it);
     Py_buffer view;
     if (PyObject_CheckBuffer(items.ptr()) && PyObject_GetBuffer(items.ptr(), &view, PyBUF_ND) == 0) {
-        pybind11::tuple shape(view.ndim);
+        py::tuple shape(view.ndim);
         for (int i = 0; i < view.ndim; ++i) shape[static_cast<std::size_t>(i)] = view.shape[i];
         PyBuffer_Release(&view);
         PyErr_Clear();
@@ -65,12 +65,12 @@ inline pybind11::iterator batch_items(pybind11::handle items) {
             PyErr_Format(PyExc_ValueError, "a batch of items must be 1-dimensional, not a buffer of shape %R: "
                                            "flatten it first (numpy's ravel(), memoryview.cast)", shape.ptr());
         }
-        throw pybind11::error_already_set();
+        throw py::error_already_set();
     }
     PyErr_Clear();
     PyErr_Format(PyExc_TypeError, "a batch of items must be iterable, not %.100s %.200R", Py_TYPE(items.ptr())->tp_name,
                  items.ptr());
-    throw pybind11::error_already_set();
+    throw py::error_already_set();
 }
 
 namespace detail_batches {
@@ -111,7 +111,7 @@ T byteswapped(T value) {
 // (array.array('q'/'d'), a numpy array, in either byte order) is copied in
 // one go; other buffers are taken item by item (see batch_items).
 template <class T>
-std::vector<T> batch_from_py(pybind11::handle items) {
+std::vector<T> batch_from_py(py::handle items) {
     std::vector<T> out;
     if constexpr (std::is_arithmetic_v<T>) {
         Py_buffer view;
@@ -131,13 +131,13 @@ std::vector<T> batch_from_py(pybind11::handle items) {
         }
         PyErr_Clear();
     }
-    pybind11::iterator it = batch_items(items);
+    py::iterator it = batch_items(items);
     Py_ssize_t hint = PyObject_LengthHint(items.ptr(), 0);
-    if (hint < 0) throw pybind11::error_already_set();
+    if (hint < 0) throw py::error_already_set();
     out.reserve(static_cast<std::size_t>(hint));
-    for (pybind11::handle item : it) {
+    for (py::handle item : it) {
         out.emplace_back();
-        if (!Codec<T>::from_py(item.ptr(), out.back())) throw pybind11::error_already_set();
+        if (!Codec<T>::from_py(item.ptr(), out.back())) throw py::error_already_set();
     }
     return out;
 }
@@ -146,15 +146,15 @@ std::vector<T> batch_from_py(pybind11::handle items) {
 // list, every item checked first (TypeError/OverflowError before any is
 // sent); objects as an iterator over them (streamed: any object goes).
 template <class T>
-pybind11::object checked_batch(pybind11::handle items) {
+py::object checked_batch(py::handle items) {
     if constexpr (std::is_same_v<T, PyObject*>) {
         return batch_items(items);
     } else {
         std::vector<T> batch = batch_from_py<T>(items);
-        pybind11::list all(batch.size());
+        py::list all(batch.size());
         for (std::size_t i = 0; i < batch.size(); ++i) {
             PyObject* obj = Codec<T>::to_py(batch[i]);
-            if (obj == nullptr) throw pybind11::error_already_set();
+            if (obj == nullptr) throw py::error_already_set();
             PyList_SET_ITEM(all.ptr(), static_cast<Py_ssize_t>(i), obj);
         }
         return std::move(all);
@@ -222,7 +222,7 @@ void check_as_array(bool as_array) {
     const char* name = dtype_name(Codec<T>::dtype);
     PyErr_Format(PyExc_ValueError, "as_array=True needs dtype 'int64' or 'float64', not %s",
                  name ? name : "None (objects)");
-    throw pybind11::error_already_set();
+    throw py::error_already_set();
 }
 
 // Appends a received value to a batch; if the batch cannot grow, the value
@@ -256,7 +256,7 @@ Status gather(Batch<T>& items, Flavor& flavor, Receive&& receive) {
     } catch (const std::bad_alloc&) {
         give_back(items, flavor);
         PyErr_NoMemory();
-        throw pybind11::error_already_set();
+        throw py::error_already_set();
     }
 }
 
@@ -265,7 +265,7 @@ Status gather(Batch<T>& items, Flavor& flavor, Receive&& receive) {
 // (MemoryError), every item goes back to `flavor` and the error is raised:
 // no item is ever lost to a failed conversion.
 template <class T, class Flavor>
-pybind11::object batch_result(std::vector<T>& items, bool as_array, Flavor& flavor) {
+py::object batch_result(std::vector<T>& items, bool as_array, Flavor& flavor) {
     PyObject* result;
     if constexpr (std::is_arithmetic_v<T>) {
         result = as_array ? batch_to_array(items) : batch_to_list(items);
@@ -274,9 +274,9 @@ pybind11::object batch_result(std::vector<T>& items, bool as_array, Flavor& flav
     }
     if (result == nullptr) {
         give_back(items, flavor);
-        throw pybind11::error_already_set();
+        throw py::error_already_set();
     }
-    return pybind11::reinterpret_steal<pybind11::object>(result);
+    return py::reinterpret_steal<py::object>(result);
 }
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

@@ -12,16 +12,16 @@
 #include <utility>
 #include <vector>
 
-#include <pybind11/pybind11.h>
+#include "common/pybind.hpp"
 
 #include <fastchan/select.hpp>
 
-#include "errors.hpp"
-#include "loop_waker.hpp"
-#include "py_channel.hpp"
-#include "initialized.hpp"
+#include "common/errors.hpp"
+#include "loops/loop_waker.hpp"
+#include "channel/channel.hpp"
+#include "common/initialized.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 // _core.CLOSED: the value of a recv case whose channel is closed and drained.
 inline PyObject* g_closed_marker = nullptr;
@@ -54,7 +54,7 @@ public:
         sending_.emplace();
         if (!Codec<T>::from_py(item, *sending_)) {
             sending_.reset();
-            throw pybind11::error_already_set();
+            throw py::error_already_set();
         }
     }
     ~TypedCaseSlot() override {
@@ -97,13 +97,13 @@ private:
 // by fastchan.select) as a core Select, with the storage its cases use.
 class SelectCases {
 public:
-    explicit SelectCases(pybind11::sequence cases) : sending_(cases.size()) {
+    explicit SelectCases(py::sequence cases) : sending_(cases.size()) {
         slots_.reserve(sending_.size());
         for (std::size_t i = 0; i < sending_.size(); ++i) {
-            pybind11::handle c = cases[i];
-            sending_[i] = pybind11::cast<bool>(c.attr("sending"));
-            pybind11::object item = sending_[i] ? pybind11::object(c.attr("item")) : pybind11::object();
-            add(pybind11::cast<PyChannel&>(c.attr("channel")), item.ptr());
+            py::handle c = cases[i];
+            sending_[i] = py::cast<bool>(c.attr("sending"));
+            py::object item = sending_[i] ? py::object(c.attr("item")) : py::object();
+            add(py::cast<PyChannel&>(c.attr("channel")), item.ptr());
         }
         for (auto& slot : slots_) slot->add_to(select);
     }
@@ -112,21 +112,21 @@ public:
 
     // (index, value) for a case that fired: the item received, CLOSED for
     // a closed recv case, None for a send (ChannelClosed if it was closed).
-    pybind11::tuple fired(SelectResult r) {
+    py::tuple fired(SelectResult r) {
         if (r.status == Status::ok && sending_[r.index]) {
             slots_[r.index]->settle();  // delivered: not ours to release
-            return pybind11::make_tuple(r.index, pybind11::none());
+            return py::make_tuple(r.index, py::none());
         }
         if (r.status == Status::ok) {
             PyObject* item = slots_[r.index]->take_received();
-            if (item == nullptr) throw pybind11::error_already_set();
-            return pybind11::make_tuple(r.index, pybind11::reinterpret_steal<pybind11::object>(item));
+            if (item == nullptr) throw py::error_already_set();
+            return py::make_tuple(r.index, py::reinterpret_steal<py::object>(item));
         }
         if (sending_[r.index]) {
             PyErr_SetString(g_errors.channel_closed, "send on a closed channel");
-            throw pybind11::error_already_set();
+            throw py::error_already_set();
         }
-        return pybind11::make_tuple(r.index, pybind11::handle(g_closed_marker));
+        return py::make_tuple(r.index, py::handle(g_closed_marker));
     }
 
     // A case that fired but whose result nobody will take (its task was
@@ -136,8 +136,8 @@ public:
         if (r.status == Status::ok) slots_[r.index]->give_back();
     }
 
-    pybind11::object fired_or_none(std::optional<SelectResult> r) {
-        if (!r) return pybind11::none();
+    py::object fired_or_none(std::optional<SelectResult> r) {
+        if (!r) return py::none();
         return fired(*r);
     }
 
@@ -167,7 +167,7 @@ private:
 // cancellation (withdraw): a cancelled operation has no effect.
 class AsyncSelect {
 public:
-    explicit AsyncSelect(pybind11::sequence cases, bool offer_values = true)
+    explicit AsyncSelect(py::sequence cases, bool offer_values = true)
         : cases_(cases), offer_values_(offer_values) {}
     ~AsyncSelect() {
         CallScope call;
@@ -180,15 +180,15 @@ public:
     AsyncSelect& operator=(const AsyncSelect&) = delete;
 
     // (index, value) if a case can fire now, else None.
-    pybind11::object try_fire() {
+    py::object try_fire() {
         CallScope call;
         SelectResult r = cases_.select.try_select();
-        return r.status == Status::empty ? pybind11::object(pybind11::none()) : pybind11::object(cases_.fired(r));
+        return r.status == Status::empty ? py::object(py::none()) : py::object(cases_.fired(r));
     }
 
     // Waits on every case, to set `future` (of the loop `waker` serves)
     // once one fires. False if a case looked ready: call finish() at once.
-    bool enlist(pybind11::handle waker, pybind11::handle future) {
+    bool enlist(py::handle waker, py::handle future) {
         return enlist(waker.cast<LoopWaker&>(), waker.ptr(), future.ptr(), nullptr);
     }
 
@@ -202,7 +202,7 @@ public:
 
     // After the future was set (or enlist() said ready): the result, or
     // None to try again.
-    pybind11::object finish() {
+    py::object finish() {
         CallScope call;
         std::optional<SelectResult> r = cases_.select.finish();
         drop_carrier();
@@ -211,7 +211,7 @@ public:
 
     // The wait ends without a wake-up (a timeout, a closed handle): the
     // result of an exchange that happened anyway (to be used), or None.
-    pybind11::object cancel() {
+    py::object cancel() {
         CallScope call;
         std::optional<SelectResult> r = cases_.select.cancel();
         drop_carrier();
@@ -237,6 +237,6 @@ private:
     AsyncWaiter* carrier_ = nullptr;  // carries the wake-up to the loop
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding
 
-FASTCHAN_INITIALIZED_ONLY(fastchan::py::AsyncSelect)
+FASTCHAN_INITIALIZED_ONLY(fastchan::binding::AsyncSelect)

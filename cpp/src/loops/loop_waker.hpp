@@ -31,15 +31,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <pybind11/pybind11.h>
+#include "common/pybind.hpp"
 
 #include <fastchan/detail/spin.hpp>
 #include <fastchan/waiter.hpp>
 
-#include "call_scope.hpp"
-#include "initialized.hpp"
+#include "common/call_scope.hpp"
+#include "common/initialized.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 class AsyncWaiter;
 
@@ -92,7 +92,7 @@ public:
                 PyObject* list_owner)
         : waiter(this, &waker), future_(PyWeakref_NewRef(future, nullptr)),
           waker_owner_(waker_owner), list_(&list), list_owner_(list_owner) {
-        if (future_ == nullptr) throw pybind11::error_already_set();
+        if (future_ == nullptr) throw py::error_already_set();
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
     }
@@ -105,7 +105,7 @@ public:
     AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future, Resolve resolve = nullptr)
         : waiter(this, &waker), future_(PyWeakref_NewRef(future, nullptr)),
           waker_owner_(waker_owner), list_(nullptr), list_owner_(Py_None), resolve_(resolve) {
-        if (future_ == nullptr) throw pybind11::error_already_set();
+        if (future_ == nullptr) throw py::error_already_set();
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
     }
@@ -301,6 +301,6 @@ inline void AsyncWaiter::resolve() {
     Py_DECREF(future);
 }
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding
 
-FASTCHAN_INITIALIZED_ONLY(fastchan::py::LoopWaker)
+FASTCHAN_INITIALIZED_ONLY(fastchan::binding::LoopWaker)

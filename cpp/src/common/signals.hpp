@@ -18,7 +18,7 @@
 
 #include <utility>
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 class DeferredError {
 public:
@@ -127,4 +127,4 @@ inline void settle_signals() {
     if (PyErr_CheckSignals() < 0) DeferredError::defer();
 }
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

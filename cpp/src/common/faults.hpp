@@ -1,14 +1,14 @@
 // Test-only fault injection: make the Nth conversion of a received item to
 // Python fail (MemoryError), or the Nth growth of a received batch (a
 // std::bad_alloc), to prove that every path after an item is taken returns
-// it or puts it back (fastchan._core._fail_nth, used by tests). Unarmed it
+// it or puts it back (fastchan._core._testing._fail_nth, used by tests). Unarmed it
 // costs one relaxed load where it is checked.
 #pragma once
 
 #include <atomic>
 #include <new>
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 enum class Fault : int { to_python = 0, batch_growth = 1 };
 
@@ -26,4 +26,4 @@ inline bool fault_strikes(Fault fault) noexcept {
     return countdown.fetch_sub(1, std::memory_order_relaxed) == 1;
 }
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

@@ -17,9 +17,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include "initialized.hpp"
+#include "common/initialized.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 class ThreadCall {
 public:
@@ -75,6 +75,6 @@ private:
     PyObject* loop_ = nullptr;
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding
 
-FASTCHAN_INITIALIZED_ONLY(fastchan::py::ThreadCall)
+FASTCHAN_INITIALIZED_ONLY(fastchan::binding::ThreadCall)

@@ -21,9 +21,9 @@
 
 #include <fastchan/status.hpp>
 
-#include "call_scope.hpp"
+#include "common/call_scope.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 // The error for an operation on a PriorityQueue from inside its own comparison.
 inline void set_reentered() {
@@ -192,4 +192,4 @@ private:
     std::atomic<bool> closed_{false};
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

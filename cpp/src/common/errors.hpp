@@ -7,7 +7,7 @@
 
 #include <fastchan/status.hpp>
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 struct Errors {
     PyObject* empty = nullptr;
@@ -48,4 +48,4 @@ inline void note_current_error(const char* note) {
     PyErr_Restore(type, value, traceback);
 }
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

@@ -18,11 +18,11 @@
 #include <fastchan/channel.hpp>
 #include <fastchan/detail/any_flavor.hpp>
 
-#include "codecs.hpp"
-#include "gil_wait.hpp"
-#include "initialized.hpp"
+#include "common/codecs.hpp"
+#include "common/gil_wait.hpp"
+#include "common/initialized.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 class PyChannel {
 public:
@@ -131,6 +131,6 @@ private:
     Any channel_;
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding
 
-FASTCHAN_INITIALIZED_ONLY(fastchan::py::PyChannel)
+FASTCHAN_INITIALIZED_ONLY(fastchan::binding::PyChannel)

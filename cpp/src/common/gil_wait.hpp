@@ -15,10 +15,10 @@
 
 #include <fastchan/status.hpp>
 
-#include "call_scope.hpp"
-#include "signals.hpp"
+#include "common/call_scope.hpp"
+#include "common/signals.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 // Set by the atexit hook, before the interpreter starts to finalize.
 inline std::atomic<bool> g_exiting{false};
@@ -130,4 +130,4 @@ private:
     bool held_ = false;
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

@@ -1,8 +1,9 @@
-// Binds the native half of fastchan.ThreadPool as fastchan._core._PoolCore:
-// a WorkQueue of PyTasks, run by Python threads that call work(). The
-// Python class (fastchan/pool.py) owns the threads; the core tells it when
-// to start one, through the `spawn` callable it was given. Also binds
-// _ThreadCall, the result slot of a to_thread() call (thread_call.hpp).
+// The native half of fastchan.ThreadPool: a WorkQueue of PyTasks, run by
+// Python threads that call work(). The Python class (fastchan/pool.py) owns
+// the threads; the core tells it when to start one, through the `spawn`
+// callable it was given.
+#pragma once
+
 #include <chrono>
 #include <atomic>
 #include <cstddef>
@@ -13,21 +14,20 @@
 #include <optional>
 #include <string>
 
-#include <pybind11/pybind11.h>
+#include "common/pybind.hpp"
 #include <pybind11/stl.h>  // std::optional max_pending
 
 #include <fastchan/work_queue.hpp>
 
-#include "errors.hpp"
-#include "gil_wait.hpp"
-#include "py_task.hpp"
-#include "thread_call.hpp"
-#include "initialized.hpp"
+#include "common/errors.hpp"
+#include "common/gil_wait.hpp"
+#include "pool/task.hpp"
+#include "pool/thread_call.hpp"
+#include "common/initialized.hpp"
 
-namespace py = pybind11;
 
-namespace fastchan::py {
-namespace {
+namespace fastchan::binding {
+namespace pool_detail {
 
 using std::chrono::nanoseconds;
 
@@ -37,7 +37,7 @@ constexpr auto kWorkerLinger = std::chrono::microseconds(100);
 // then for this long plus the typical duration.
 constexpr nanoseconds kSpinCeiling = std::chrono::microseconds(50);
 
-void publish(std::vector<ThreadCall::Flag>& flags) noexcept {
+inline void publish(std::vector<ThreadCall::Flag>& flags) noexcept {
     for (auto& flag : flags) flag->store(true, std::memory_order_release);
     flags.clear();
 }
@@ -62,14 +62,16 @@ private:
 class PoolCore {
 public:
     // max_pending: nullopt for an unbounded queue, 0 for a rendezvous.
-    PoolCore(std::size_t max_workers, std::optional<std::size_t> max_pending, ::py::object spawn,
-             ::py::object future_type, ::py::object deliver)
+    PoolCore(std::size_t max_workers, std::optional<std::size_t> max_pending, py::object spawn,
+             py::object future_type, py::object deliver)
         : queue_(max_pending ? WorkQueue<PyTask>(*max_pending) : WorkQueue<PyTask>(unbounded)),
           max_workers_(max_workers),
           max_pending_(max_pending),
           spawn_(std::move(spawn)),
           future_type_(std::move(future_type)),
-          deliver_(std::move(deliver)) {}
+          deliver_(std::move(deliver)) {
+        if (!g_future.load()) throw py::error_already_set();
+    }
 
     ~PoolCore() {
         // Tasks still queued (a pool dropped without shutdown, or left
@@ -78,10 +80,10 @@ public:
     }
 
     // Queues fn(*args, **kwargs) and returns its new fastchan.Future.
-    ::py::object submit(::py::handle self, ::py::handle fn, ::py::handle args, ::py::handle kwargs,
+    py::object submit(py::handle self, py::handle fn, py::handle args, py::handle kwargs,
                         bool block) {
         check_callable(fn);
-        ::py::object future = future_type_();
+        py::object future = future_type_();
         PyTask task(future.ptr(), nullptr, fn.ptr(), args.ptr(), none_to_null(kwargs));
         enqueue(self, task, block);
         return future;
@@ -89,10 +91,10 @@ public:
 
     // Queues fn(*args, **kwargs) for to_thread() and returns its _ThreadCall,
     // having waited briefly for the outcome if calls are typically short.
-    ::py::object call(::py::handle self, ::py::handle fn, ::py::handle args, ::py::handle kwargs) {
+    py::object call(py::handle self, py::handle fn, py::handle args, py::handle kwargs) {
         check_callable(fn);
         if (closed()) raise_closed();
-        ::py::object owner = ::py::cast(std::make_unique<ThreadCall>());
+        py::object owner = py::cast(std::make_unique<ThreadCall>());
         ThreadCall* call = owner.cast<ThreadCall*>();
         PyTask task(owner.ptr(), call, fn.ptr(), args.ptr(), none_to_null(kwargs));
         maybe_start_worker(self);
@@ -143,17 +145,17 @@ public:
     // drop, queued tasks are removed: to_thread() calls fail with `failure`
     // (or are cancelled if it is None), and the Futures are returned for the
     // caller to cancel or fail. Without drop the workers still run them.
-    ::py::list close(bool drop, ::py::object error_type, std::string message, ::py::handle failure) {
+    py::list close(bool drop, py::object error_type, std::string message, py::handle failure) {
         if (!closed_error_) {
             closed_error_ = std::move(error_type);
             closed_message_ = std::move(message);
         }
-        ::py::list dropped;
+        py::list dropped;
         queue_.shutdown(drop ? Shutdown::drop : Shutdown::drain, [&](PyTask& task) {
             if (task.call() != nullptr) {
                 task.call()->drop(failure.is_none() ? nullptr : failure.ptr(), deliver_.ptr());
             } else {
-                dropped.append(::py::handle(task.future()));
+                dropped.append(py::handle(task.future()));
             }
         });
         return dropped;
@@ -169,12 +171,12 @@ public:
     std::optional<std::size_t> max_pending() const { return max_pending_; }
 
 private:
-    static PyObject* none_to_null(::py::handle h) { return h.is_none() ? nullptr : h.ptr(); }
+    static PyObject* none_to_null(py::handle h) { return h.is_none() ? nullptr : h.ptr(); }
 
-    static void check_callable(::py::handle fn) {
+    static void check_callable(py::handle fn) {
         if (!PyCallable_Check(fn.ptr())) {
-            throw ::py::type_error(std::string("fn must be callable, not ") + Py_TYPE(fn.ptr())->tp_name +
-                                   " " + ::py::repr(fn).cast<std::string>());
+            throw py::type_error(std::string("fn must be callable, not ") + Py_TYPE(fn.ptr())->tp_name +
+                                   " " + py::repr(fn).cast<std::string>());
         }
     }
 
@@ -185,7 +187,7 @@ private:
         typical_call_ns_.store(avg + (ns - avg) / 8, std::memory_order_relaxed);
     }
 
-    void enqueue(::py::handle self, PyTask& task, bool block) {
+    void enqueue(py::handle self, PyTask& task, bool block) {
         if (closed()) raise_closed();
         maybe_start_worker(self);
         auto deadline = block ? detail::kNoDeadline : detail::Clock::time_point::min();
@@ -193,7 +195,7 @@ private:
         switch (s) {
             case Status::ok: return;
             case Status::closed: raise_closed();
-            case Status::interrupted: throw ::py::error_already_set();
+            case Status::interrupted: throw py::error_already_set();
             default: break;
         }
         if (block) {
@@ -204,12 +206,12 @@ private:
             PyErr_Format(g_errors.full, "the pool's queue is full (max_pending=%zu)",
                          max_pending_.value_or(0));
         }
-        throw ::py::error_already_set();
+        throw py::error_already_set();
     }
 
     // Starts a worker unless the idle and starting ones already outnumber
     // the queued tasks (this one included), as ThreadPoolExecutor does.
-    void maybe_start_worker(::py::handle self) {
+    void maybe_start_worker(py::handle self) {
         if (started_ >= max_workers_) return;
         if (queue_.idle_workers() + queue_.expected_workers() > queue_.queued()) return;
         ++started_;
@@ -226,7 +228,7 @@ private:
     [[noreturn]] void raise_closed() {
         PyErr_SetString(closed_error_ ? closed_error_.ptr() : PyExc_RuntimeError,
                         closed_error_ ? closed_message_.c_str() : "cannot schedule new futures after shutdown");
-        throw ::py::error_already_set();
+        throw py::error_already_set();
     }
 
     WorkQueue<PyTask> queue_;
@@ -234,75 +236,13 @@ private:
     const std::optional<std::size_t> max_pending_;
     std::size_t started_ = 0;  // guarded by the GIL
     std::atomic<std::int64_t> typical_call_ns_{0};
-    ::py::object spawn_, future_type_, deliver_;
-    ::py::object closed_error_;
+    py::object spawn_, future_type_, deliver_;
+    py::object closed_error_;
     std::string closed_message_;
 };
 
-}  // namespace
-}  // namespace fastchan::py
+}  // namespace pool_detail
+using pool_detail::PoolCore;
+}  // namespace fastchan::binding
 
-FASTCHAN_INITIALIZED_ONLY(fastchan::py::PoolCore)
-
-namespace fastchan::py {
-
-void register_pool(::py::module_& m) {
-    if (!g_future.load()) throw ::py::error_already_set();
-
-    ::py::class_<PoolCore>(m, "_PoolCore", "Native work queue of a fastchan.ThreadPool.")
-        .def(::py::init<std::size_t, std::optional<std::size_t>, ::py::object, ::py::object, ::py::object>(),
-             ::py::arg("max_workers"), ::py::arg("max_pending"), ::py::arg("spawn"),
-             ::py::arg("future_type"), ::py::arg("deliver"),
-             "spawn(core) must start a thread that calls core.work(); future_type()\n"
-             "makes the future submit() returns; deliver(future, ok, value) completes\n"
-             "an asyncio future on its loop.")
-        .def(
-            "submit",
-            [](::py::object self, ::py::handle fn, ::py::handle args, ::py::handle kwargs, bool block) {
-                return self.cast<PoolCore&>().submit(self, fn, args, kwargs, block);
-            },
-            ::py::arg("fn"), ::py::arg("args"), ::py::arg("kwargs"), ::py::arg("block") = true,
-            "Queue fn(*args, **kwargs); return its Future. Blocks while the queue is\n"
-            "full (block=True) or raises fastchan.Full (block=False).")
-        .def(
-            "call",
-            [](::py::object self, ::py::handle fn, ::py::handle args, ::py::handle kwargs) {
-                return self.cast<PoolCore&>().call(self, fn, args, kwargs);
-            },
-            ::py::arg("fn"), ::py::arg("args"), ::py::arg("kwargs"),
-            "Queue fn(*args, **kwargs) for to_thread(); return its _ThreadCall.")
-        .def("work", &PoolCore::work, "Run queued tasks until the pool is closed and drained.")
-        .def("close", &PoolCore::close, ::py::arg("drop"), ::py::arg("error_type"), ::py::arg("message"),
-             ::py::arg("failure") = ::py::none(),
-             "Refuse new tasks (raising error_type(message)). With drop=True remove\n"
-             "the queued ones: to_thread() calls fail with `failure` (None: are\n"
-             "cancelled); the Futures are returned, for the caller to settle.")
-        .def_property_readonly("closed", &PoolCore::closed)
-        .def_property_readonly("queued", &PoolCore::queued, "Tasks waiting for a worker.")
-        .def_property_readonly("outstanding", &PoolCore::outstanding, "Tasks queued or running.")
-        .def_property_readonly("idle_workers", &PoolCore::idle_workers)
-        .def_property_readonly("workers", &PoolCore::workers, "Threads inside work().")
-        .def_property_readonly("started_workers", &PoolCore::started_workers)
-        .def_property_readonly("max_workers", &PoolCore::max_workers)
-        .def_property_readonly("max_pending", &PoolCore::max_pending);
-
-    ::py::class_<ThreadCall>(m, "_ThreadCall", "The result slot of one fastchan.to_thread() call.")
-        .def_property_readonly("done", &ThreadCall::done, "True once the outcome is there.")
-        .def(
-            "result",
-            [](const ThreadCall& call) {
-                PyObject* r = call.result();
-                if (r == nullptr) throw ::py::error_already_set();
-                return ::py::reinterpret_steal<::py::object>(r);
-            },
-            "The call's result; raises its exception (CancelledError if it was dropped).")
-        .def(
-            "attach",
-            [](ThreadCall& call, ::py::handle future, ::py::handle loop, ::py::handle deliver) {
-                call.attach(future.ptr(), loop.ptr(), deliver.ptr());
-            },
-            ::py::arg("future"), ::py::arg("loop"), ::py::arg("deliver"),
-            "Have deliver(future, ok, value) run on `loop` with the outcome.");
-}
-
-}  // namespace fastchan::py
+FASTCHAN_INITIALIZED_ONLY(fastchan::binding::PoolCore)

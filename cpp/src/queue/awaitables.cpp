@@ -8,15 +8,15 @@
 // forwarding send/throw/close to it like `yield from`.
 #include <Python.h>
 
-#include <pybind11/pybind11.h>
+#include "common/pybind.hpp"
 
-#include "awaitable.hpp"
-#include "errors.hpp"
-#include "fast_methods.hpp"
-#include "loop_waker.hpp"
-#include "py_queue.hpp"
+#include "loops/awaitable.hpp"
+#include "common/errors.hpp"
+#include "queue/methods.hpp"
+#include "loops/loop_waker.hpp"
+#include "queue/queue.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 #if PY_VERSION_HEX >= 0x030A0000
 
@@ -184,22 +184,22 @@ PyMethodDef kAsyncPut = {
 
 }  // namespace
 
-void add_async_fast_methods(pybind11::handle cls) {
-    if (PyType_Ready(&QueueOpType) < 0) throw pybind11::error_already_set();
+void add_async_fast_methods(py::handle cls) {
+    if (PyType_Ready(&QueueOpType) < 0) throw py::error_already_set();
     auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
     for (PyMethodDef* def : {&kAsyncGet, &kAsyncPut}) {
-        pybind11::object descr =
-            pybind11::reinterpret_steal<pybind11::object>(PyDescr_NewMethod(type, def));
+        py::object descr =
+            py::reinterpret_steal<py::object>(PyDescr_NewMethod(type, def));
         if (!descr || PyObject_SetAttrString(cls.ptr(), def->ml_name, descr.ptr()) < 0) {
-            throw pybind11::error_already_set();
+            throw py::error_already_set();
         }
     }
 }
 
 #else
 
-void add_async_fast_methods(pybind11::handle) {}  // 3.9: the Python coroutines serve
+void add_async_fast_methods(py::handle) {}  // 3.9: the Python coroutines serve
 
 #endif
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding

@@ -3,7 +3,7 @@
 // it as one ("lazy allocation"): garbage values, writes through bad
 // pointers, hangs. fastchan's classes use this caster instead, which
 // refuses such an instance with a TypeError naming its class:
-//     FASTCHAN_INITIALIZED_ONLY(fastchan::py::PyQueue)
+//     FASTCHAN_INITIALIZED_ONLY(fastchan::binding::PyQueue)
 // after the class, at global scope, in the header every binding of the
 // class includes (a caster must be the same in every translation unit).
 #pragma once
@@ -12,9 +12,9 @@
 
 #include <utility>
 
-#include <pybind11/pybind11.h>
+#include "common/pybind.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
 // The TypeError for `self`, an instance whose __init__ never ran.
 inline void set_not_initialized(PyObject* self) {
@@ -23,30 +23,30 @@ inline void set_not_initialized(PyObject* self) {
 }
 
 template <class T>
-class InitializedCaster : public pybind11::detail::type_caster_base<T> {
+class InitializedCaster : public py::detail::type_caster_base<T> {
 public:
-    bool load(pybind11::handle src, bool convert) {
+    bool load(py::handle src, bool convert) {
         source_ = src;
         return this->template load_impl<InitializedCaster<T>>(src, convert);
     }
 
     // Called by load_impl once `src` is known to be an instance of T.
-    void load_value(pybind11::detail::value_and_holder&& v_h) {
+    void load_value(py::detail::value_and_holder&& v_h) {
         if (!v_h.holder_constructed()) {
             set_not_initialized(source_.ptr());
-            throw pybind11::error_already_set();
+            throw py::error_already_set();
         }
-        pybind11::detail::type_caster_base<T>::load_value(std::move(v_h));
+        py::detail::type_caster_base<T>::load_value(std::move(v_h));
     }
 
 private:
-    pybind11::handle source_;
+    py::handle source_;
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding
 
 #define FASTCHAN_INITIALIZED_ONLY(T)                                                 \
     namespace pybind11::detail {                                                     \
     template <>                                                                      \
-    class type_caster<T> : public ::fastchan::py::InitializedCaster<T> {};           \
+    class type_caster<T> : public ::fastchan::binding::InitializedCaster<T> {};           \
     }

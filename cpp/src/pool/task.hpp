@@ -12,11 +12,12 @@
 #include <utility>
 #include <vector>
 
-#include "thread_call.hpp"
+#include "pool/thread_call.hpp"
 
-namespace fastchan::py {
+namespace fastchan::binding {
 
-// Names and constants of concurrent.futures._base, loaded once at import.
+// Names and constants of concurrent.futures._base, loaded when the first
+// pool is made (so `import fastchan` does not import concurrent.futures).
 struct FutureProtocol {
     PyObject* state = nullptr;  // attribute names
     PyObject* result = nullptr;
@@ -29,8 +30,9 @@ struct FutureProtocol {
     PyObject* cancelled = nullptr;
     PyObject* finished = nullptr;
 
-    // Fills the fields; false with a Python error set on failure.
+    // Fills the fields once (GIL held); false with a Python error set on failure.
     bool load();
+    bool loaded = false;
 };
 
 inline FutureProtocol g_future;
@@ -103,4 +105,4 @@ private:
     PyObject* kwargs_ = nullptr;
 };
 
-}  // namespace fastchan::py
+}  // namespace fastchan::binding
