@@ -7,16 +7,16 @@ running loop, used from any number of event loops at once, and shared with
 threads: ``fastchan.Queue(n).async_q`` and ``fastchan.asyncio.Queue(n).sync_q``
 are two views of one native queue.
 
-A task that must wait registers on the queue like a thread would and awaits a
-future of its own loop; whoever changes the queue (a task, a thread, any
-loop) wakes it through that loop's LoopWaker: one eventfd write per burst,
-no GIL needed by the waker. A cancelled waiter never loses an item: it passes
-a wake-up it was given on to the next waiter.
+``get()``, ``put()`` and ``join()`` are native awaitables: a task that must
+wait registers on the queue like a thread would and parks on a future of its
+own loop; whoever changes the queue (a task, a thread, any loop) wakes it
+through that loop's LoopWaker: one eventfd write per burst, no GIL needed by
+the waker. A cancelled waiter never loses an item: it passes a wake-up it
+was given on to the next waiter.
 """
 
 import array as _array
 import asyncio as _asyncio
-import sys
 import weakref as _weakref
 
 from . import _core, _views
@@ -25,7 +25,6 @@ from ._errors import Empty as QueueEmpty, Full as QueueFull, ShutDown as QueueSh
 
 __all__ = ["Queue", "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull", "QueueShutDown"]
 
-_EMPTY = _core.EMPTY
 _wakers = _weakref.WeakKeyDictionary()
 
 
@@ -57,25 +56,6 @@ def _abandon_on_close(loop, waker):
         pass
 
 
-async def _wait(register, queue, *args):
-    """Registers this task on `queue` with `register` (which re-checks the
-    operation) and waits for a wake-up. Returns (True, result) if the re-check
-    completed the operation, else (False, None) after the wake-up: the caller
-    then retries."""
-    loop = _asyncio.get_running_loop()
-    fut = loop.create_future()
-    handle, result = register(queue, _waker_for(loop), fut, *args)
-    if handle is None:
-        return True, result
-    try:
-        await fut
-    except BaseException:
-        handle.cancel()  # passes on a wake-up it may have been given
-        raise
-    handle.finish()
-    return False, None
-
-
 class Queue(QueueBase):
     """A FIFO queue for asyncio tasks (and threads, through ``sync_q``).
 
@@ -86,33 +66,9 @@ class Queue(QueueBase):
 
     _kind = _core.FIFO
 
-    # get() and put() are native awaitables on CPython >= 3.10 (see
-    # _core._add_async_fast_methods); these coroutines are their slow paths,
-    # and get()/put() themselves on 3.9.
-
-    async def _put_slow(self, item):
-        """Put an item into the queue; wait for a free slot if it is full.
-
-        Raises QueueShutDown if the queue has been shut down.
-        """
-        while not self._try_put(item):
-            done, _ = await _wait(_core._register_put, self, item)
-            if done:
-                return
-
-    async def _get_slow(self):
-        """Remove and return an item; wait until one is available.
-
-        Raises QueueShutDown if the queue has been shut down and is empty, or
-        at once after shutdown(immediate=True).
-        """
-        while True:
-            item = self._try_get()
-            if item is not _EMPTY:
-                return item
-            done, item = await _wait(_core._register_get, self)
-            if done:
-                return item
+    # get(), put() and join() are native awaitables (_core._add_async_fast_methods,
+    # below): each tries its operation, and if it must wait, registers on the
+    # queue and parks on a future of the task's loop, all natively.
 
     async def put_many(self, items):
         """Put every item of `items`, in order, waiting for room as put() does.
@@ -147,11 +103,6 @@ class Queue(QueueBase):
                 pass
         return items
 
-    async def join(self):
-        """Block until every item put has been gotten and marked done."""
-        while not (await _wait(_core._register_join, self))[0]:
-            pass
-
     def _format(self):  # asyncio's fields, each shown only when it says something
         size = self.qsize()
         return "".join([f"maxsize={self.maxsize!r}",
@@ -180,10 +131,7 @@ class Queue(QueueBase):
         return self
 
 
-if sys.version_info >= (3, 10):
-    _core._add_async_fast_methods(Queue)
-else:
-    Queue.get, Queue.put = Queue._get_slow, Queue._put_slow
+_core._add_async_fast_methods(Queue, _waker_for)
 
 
 class LifoQueue(Queue):

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "status.hpp"
 #include "detail/fence.hpp"
 #include "detail/fork.hpp"
 #include "detail/futex.hpp"

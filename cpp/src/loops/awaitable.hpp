@@ -1,11 +1,9 @@
 // The generator protocol for native awaitables (queue/awaitables.cpp):
 // each defines am_send; these give it send()/throw() and tp_iternext for
-// drivers that do not use am_send. CPython >= 3.10 (PySendResult).
+// drivers that do not use am_send.
 #pragma once
 
 #include <Python.h>
-
-#if PY_VERSION_HEX >= 0x030A0000
 
 namespace fastchan::binding::awaitable {
 
@@ -38,15 +36,6 @@ PyObject* iternext(PyObject* self) {
     return send<AmSend>(self, Py_None);
 }
 
-// throw(...) forwarded to the coroutine an awaitable delegates to.
-inline PyObject* throw_into(PyObject* delegate, PyObject* const* args, Py_ssize_t nargs) {
-    PyObject* method = PyObject_GetAttrString(delegate, "throw");
-    if (method == nullptr) return nullptr;
-    PyObject* result = PyObject_Vectorcall(method, args, nargs, nullptr);
-    Py_DECREF(method);
-    return result;
-}
-
 // throw(type[, value]) or throw(exception) with nothing to forward to: the
 // exception propagates.
 inline PyObject* raise_thrown(PyObject* const* args, Py_ssize_t nargs) {
@@ -68,4 +57,3 @@ inline PyObject* raise_thrown(PyObject* const* args, Py_ssize_t nargs) {
 
 }  // namespace fastchan::binding::awaitable
 
-#endif

@@ -16,100 +16,188 @@
 #include "loops/loop_waker.hpp"
 #include "queue/queue.hpp"
 
-namespace fastchan::binding {
+// Native awaitables for fastchan.asyncio's get(), put() and join().
+//
+// One object drives the whole operation, with no Python-level slow path:
+// it tries the operation when it is first driven (never at call time, so an
+// awaitable that is created and dropped takes nothing) and returns at once
+// if it can; otherwise it registers an AsyncWaiter on the queue's wait list,
+// re-checks, and parks on a future of the task's loop (yielded to the task
+// as `await future` would). When the loop's LoopWaker resolves the future,
+// the task resumes it: it leaves the list and tries again. A throw() while
+// parked (the task was cancelled) passes a wake-up it may have been given
+// on to the next waiter, so none is lost.
+#include <Python.h>
 
-#if PY_VERSION_HEX >= 0x030A0000
+#include "common/pybind.hpp"
+
+#include "loops/awaitable.hpp"
+#include "common/errors.hpp"
+#include "queue/methods.hpp"
+#include "loops/loop_waker.hpp"
+#include "queue/queue.hpp"
+
+namespace fastchan::binding {
 
 namespace {
 
-enum class OpKind : int { get, put };
+enum class OpKind : int { get, put, join };
 
 struct QueueOp {
     PyObject_HEAD
-    PyObject* queue;     // the fastchan.asyncio queue object
-    PyObject* item;      // put's item (strong), or nullptr
-    PyObject* delegate;  // the slow-path coroutine, once needed
+    PyObject* queue;       // the fastchan.asyncio queue object
+    PyObject* item;        // put's item (strong), or nullptr
+    PyObject* future;      // the future parked on, or nullptr
+    AsyncWaiter* waiter;   // its registration, or nullptr
     OpKind kind;
     bool finished;
 };
 
-// First drive: try the operation; start the slow path if it would block.
-PySendResult first_send(QueueOp* op, PyObject** result) {
-    CallScope call;
-    PyQueue* q = native(op->queue);
-    if (q == nullptr) {
-        *result = nullptr;
-        return PYGEN_ERROR;
-    }
-    Status s;
-    if (op->kind == OpKind::get) {
-        PyObject* item;
-        s = q->get(&item, false, detail::kNoDeadline);
-        if (s == Status::ok) {
-            *result = item;
-            return PYGEN_RETURN;
-        }
+// asyncio's get_running_loop and fastchan's waker_for(loop), given by
+// fastchan.asyncio when it adds these methods (GIL-protected).
+PyObject* g_get_running_loop = nullptr;
+PyObject* g_waker_for = nullptr;
+PyObject* g_blocking_name = nullptr;  // "_asyncio_future_blocking"
+
+// Leaves the wait list. `passing_on`: the task gave up, so a wake-up it was
+// given goes to the next waiter.
+void unpark(QueueOp* op, bool passing_on) {
+    if (op->waiter == nullptr) return;
+    if (passing_on) {
+        op->waiter->cancel();
     } else {
-        s = q->put(op->item, false, detail::kNoDeadline);
-        if (s == Status::ok) {
-            *result = Py_NewRef(Py_None);
-            return PYGEN_RETURN;
-        }
+        op->waiter->unregister();
     }
-    if (!would_block(s)) {
-        raise_for(s, op->kind == OpKind::get ? g_errors.empty : g_errors.full);
-        *result = nullptr;
-        return PYGEN_ERROR;
-    }
-    // "(O)", not "O": a tuple item must stay one argument.
-    op->delegate = op->kind == OpKind::get
-                       ? PyObject_CallMethod(op->queue, "_get_slow", nullptr)
-                       : PyObject_CallMethod(op->queue, "_put_slow", "(O)", op->item);
-    if (op->delegate == nullptr) {
-        *result = nullptr;
-        return PYGEN_ERROR;
-    }
-    return PyIter_Send(op->delegate, Py_None, result);
+    std::exchange(op->waiter, nullptr)->release();
+    Py_CLEAR(op->future);
 }
 
-PySendResult op_send(PyObject* self, PyObject* arg, PyObject** result) {
+// One attempt: ok (result set), a would-block status, or an error status.
+Status attempt(QueueOp* op, PyQueue* q, PyObject** result) {
+    Status s;
+    switch (op->kind) {
+        case OpKind::get:
+            s = q->get(result, false, detail::kNoDeadline);
+            break;
+        case OpKind::put:
+            s = q->put(op->item, false, detail::kNoDeadline);
+            if (s == Status::ok) *result = Py_NewRef(Py_None);
+            break;
+        default:
+            s = q->unfinished_tasks() == 0 ? Status::ok : Status::empty;
+            if (s == Status::ok) *result = Py_NewRef(Py_None);
+            break;
+    }
+    return s;
+}
+
+WaitList& list_of(QueueOp* op, PyQueue* q) {
+    switch (op->kind) {
+        case OpKind::get: return q->getters();
+        case OpKind::put: return q->putters();
+        default: return q->joiners();
+    }
+}
+
+PySendResult finish_with(QueueOp* op, Status s, PyObject** result) {
+    op->finished = true;
+    if (s == Status::ok) return PYGEN_RETURN;
+    raise_for(s, op->kind == OpKind::put ? g_errors.full : g_errors.empty);
+    *result = nullptr;
+    return PYGEN_ERROR;
+}
+
+// Registers on the queue's wait list, re-checks, and yields a future of the
+// running loop for the task to wait on.
+PySendResult park(QueueOp* op, PyQueue* q, PyObject** result) {
+    *result = nullptr;
+    PyObject* loop = PyObject_CallNoArgs(g_get_running_loop);
+    if (loop == nullptr) return PYGEN_ERROR;
+    PyObject* waker = PyObject_CallOneArg(g_waker_for, loop);
+    PyObject* future = waker ? PyObject_CallMethod(loop, "create_future", nullptr) : nullptr;
+    Py_DECREF(loop);
+    if (future == nullptr) {
+        Py_XDECREF(waker);
+        return PYGEN_ERROR;
+    }
+    try {
+        op->waiter = new AsyncWaiter(py::handle(waker).cast<LoopWaker&>(), waker, future,
+                                     list_of(op, q), op->queue);
+    } catch (py::error_already_set& e) {
+        e.restore();
+    } catch (std::exception& e) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+    Py_DECREF(waker);
+    if (op->waiter == nullptr) {
+        Py_DECREF(future);
+        return PYGEN_ERROR;
+    }
+    op->future = future;
+    op->waiter->register_();
+    Status s = attempt(op, q, result);
+    if (!would_block(s)) {
+        unpark(op, true);  // done without waiting: pass on a wake-up that raced in
+        return finish_with(op, s, result);
+    }
+    // What `await future` does: tell the task this yield is a future to wait on.
+    if (PyObject_SetAttr(future, g_blocking_name, Py_True) < 0) {
+        unpark(op, true);
+        op->finished = true;
+        return PYGEN_ERROR;
+    }
+    *result = Py_NewRef(future);
+    return PYGEN_NEXT;
+}
+
+// Each drive: (after a wake-up: leave the list), try, and park if it would block.
+PySendResult op_send(PyObject* self, PyObject*, PyObject** result) {
     auto* op = reinterpret_cast<QueueOp*>(self);
     if (op->finished) {
         PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited queue operation");
         *result = nullptr;
         return PYGEN_ERROR;
     }
-    PySendResult r = op->delegate ? PyIter_Send(op->delegate, arg, result) : first_send(op, result);
-    if (r != PYGEN_NEXT) op->finished = true;
-    return r;
+    CallScope call;
+    unpark(op, false);
+    PyQueue* q = native(op->queue);
+    if (q == nullptr) {
+        op->finished = true;
+        *result = nullptr;
+        return PYGEN_ERROR;
+    }
+    Status s = attempt(op, q, result);
+    if (!would_block(s)) return finish_with(op, s, result);
+    return park(op, q, result);
 }
 
 PyObject* op_await(PyObject* self) { return Py_NewRef(self); }
 
-// throw(): into the slow path if it runs; before the first drive, the
-// operation never happens and the exception propagates.
+// throw(): the task gave up (cancelled, or its caller's timeout): the
+// operation has not happened and will not; the exception propagates.
 PyObject* op_throw(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
     auto* op = reinterpret_cast<QueueOp*>(self);
-    if (op->delegate != nullptr && !op->finished) {
-        PyObject* result = awaitable::throw_into(op->delegate, args, nargs);
-        if (result == nullptr) op->finished = true;
-        return result;
-    }
+    CallScope call;
+    unpark(op, true);
     op->finished = true;
     return awaitable::raise_thrown(args, nargs);
 }
 
 PyObject* op_close(PyObject* self, PyObject*) {
     auto* op = reinterpret_cast<QueueOp*>(self);
+    CallScope call;
+    unpark(op, true);
     op->finished = true;
-    if (op->delegate != nullptr) return PyObject_CallMethod(op->delegate, "close", nullptr);
     Py_RETURN_NONE;
 }
 
 void op_dealloc(PyObject* self) {
     auto* op = reinterpret_cast<QueueOp*>(self);
     PyObject_GC_UnTrack(self);
-    Py_XDECREF(op->delegate);  // closing the slow path cancels its registration
+    {
+        CallScope call;
+        unpark(op, true);  // abandoned mid-wait: never strand a wake-up
+    }
     Py_XDECREF(op->item);
     Py_XDECREF(op->queue);
     PyObject_GC_Del(self);
@@ -119,13 +207,16 @@ int op_traverse(PyObject* self, visitproc visit, void* arg) {
     auto* op = reinterpret_cast<QueueOp*>(self);
     Py_VISIT(op->queue);
     Py_VISIT(op->item);
-    Py_VISIT(op->delegate);
+    Py_VISIT(op->future);
     return 0;
 }
 
 int op_clear(PyObject* self) {
     auto* op = reinterpret_cast<QueueOp*>(self);
-    Py_CLEAR(op->delegate);
+    {
+        CallScope call;
+        unpark(op, true);
+    }
     Py_CLEAR(op->item);
     Py_CLEAR(op->queue);
     return 0;
@@ -162,7 +253,8 @@ PyObject* make_op(PyObject* queue, OpKind kind, PyObject* item) {
     if (op == nullptr) return nullptr;
     op->queue = Py_NewRef(queue);
     op->item = Py_XNewRef(item);
-    op->delegate = nullptr;
+    op->future = nullptr;
+    op->waiter = nullptr;
     op->kind = kind;
     op->finished = false;
     PyObject_GC_Track(op);
@@ -171,6 +263,7 @@ PyObject* make_op(PyObject* queue, OpKind kind, PyObject* item) {
 
 PyObject* async_get(PyObject* self, PyObject*) { return make_op(self, OpKind::get, nullptr); }
 PyObject* async_put(PyObject* self, PyObject* item) { return make_op(self, OpKind::put, item); }
+PyObject* async_join(PyObject* self, PyObject*) { return make_op(self, OpKind::join, nullptr); }
 
 PyMethodDef kAsyncGet = {
     "get", async_get, METH_NOARGS,
@@ -181,13 +274,22 @@ PyMethodDef kAsyncPut = {
     "put", async_put, METH_O,
     "put(item)\n--\n\nPut an item into the queue; wait for a free slot if it is full\n"
     "(awaitable). Raises QueueShutDown if the queue has been shut down."};
+PyMethodDef kAsyncJoin = {
+    "join", async_join, METH_NOARGS,
+    "join()\n--\n\nWait until every item put has been gotten and marked done (awaitable)."};
 
 }  // namespace
 
-void add_async_fast_methods(py::handle cls) {
+void add_async_fast_methods(py::handle cls, py::handle waker_for) {
     if (PyType_Ready(&QueueOpType) < 0) throw py::error_already_set();
+    if (g_blocking_name == nullptr) {
+        g_get_running_loop = py::object(py::module_::import("asyncio").attr("get_running_loop")).release().ptr();
+        g_blocking_name = PyUnicode_InternFromString("_asyncio_future_blocking");
+        if (g_blocking_name == nullptr) throw py::error_already_set();
+    }
+    Py_XSETREF(g_waker_for, Py_NewRef(waker_for.ptr()));
     auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
-    for (PyMethodDef* def : {&kAsyncGet, &kAsyncPut}) {
+    for (PyMethodDef* def : {&kAsyncGet, &kAsyncPut, &kAsyncJoin}) {
         py::object descr =
             py::reinterpret_steal<py::object>(PyDescr_NewMethod(type, def));
         if (!descr || PyObject_SetAttrString(cls.ptr(), def->ml_name, descr.ptr()) < 0) {
@@ -196,10 +298,5 @@ void add_async_fast_methods(py::handle cls) {
     }
 }
 
-#else
-
-void add_async_fast_methods(py::handle) {}  // 3.9: the Python coroutines serve
-
-#endif
 
 }  // namespace fastchan::binding

@@ -77,33 +77,6 @@ PyObject* queue_get_nowait(PyObject* self, PyObject*) {
     return s == Status::ok ? item : raise_for(s, g_errors.empty);
 }
 
-// For awaitables: the non-blocking operations without exceptions for control
-// flow. _try_get returns the item or _core.EMPTY; _try_put returns a bool.
-// Both raise ShutDown as get/put do.
-PyObject* queue_try_get(PyObject* self, PyObject*) {
-    CallScope call;
-    PyQueue* q = native(self);
-    if (q == nullptr) return nullptr;
-    PyObject* item;
-    Status s = q->get(&item, false, detail::kNoDeadline);
-    if (s == Status::ok) return item;
-    if (would_block(s)) {
-        Py_INCREF(g_empty_marker);
-        return g_empty_marker;
-    }
-    return raise_for(s, g_errors.empty);
-}
-
-PyObject* queue_try_put(PyObject* self, PyObject* item) {
-    CallScope call;
-    PyQueue* q = native(self);
-    if (q == nullptr) return nullptr;
-    Status s = q->put(item, false, detail::kNoDeadline);
-    if (s == Status::ok) Py_RETURN_TRUE;
-    if (would_block(s)) Py_RETURN_FALSE;
-    return raise_for(s, g_errors.full);
-}
-
 PyObject* queue_qsize(PyObject* self, PyObject*) {
     CallScope call;
     PyQueue* q = native(self);
@@ -156,10 +129,6 @@ PyMethodDef kEmpty = {"empty", reinterpret_cast<PyCFunction>(queue_empty), METH_
 PyMethodDef kFull = {"full", reinterpret_cast<PyCFunction>(queue_full), METH_NOARGS,
                      "full()\n--\n\nReturn True if the queue is full now (a snapshot)."};
 
-PyMethodDef kTryGet = {"_try_get", reinterpret_cast<PyCFunction>(queue_try_get), METH_NOARGS,
-                       "_try_get()\n--\n\nAn item if one is available now, else _core.EMPTY."};
-PyMethodDef kTryPut = {"_try_put", reinterpret_cast<PyCFunction>(queue_try_put), METH_O,
-                       "_try_put(item)\n--\n\nTrue if the item was put now, else False."};
 
 PyMethodDef kSimplePut = {
     "put", FASTCALL_KW(queue_put), METH_FASTCALL | METH_KEYWORDS,
@@ -181,8 +150,7 @@ void add_methods(py::handle cls, std::initializer_list<PyMethodDef*> defs) {
 }  // namespace
 
 void add_queue_fast_methods(py::handle cls) {
-    add_methods(cls, {&kPut, &kGet, &kPutNowait, &kGetNowait, &kQsize, &kEmpty, &kFull, &kTryGet,
-                      &kTryPut});
+    add_methods(cls, {&kPut, &kGet, &kPutNowait, &kGetNowait, &kQsize, &kEmpty, &kFull});
 }
 
 void add_simple_queue_fast_methods(py::handle cls) {
