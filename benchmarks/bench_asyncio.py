@@ -3,7 +3,7 @@ and aiologic (the peers are pip-installed for the benchmark; fastchan does not
 depend on them; a peer that is missing is left out).
 
     pip install janus culsans aiologic
-    python benchmarks/bench_asyncio.py [--repeat 5] [--quick]
+    python benchmarks/bench_asyncio.py [--repeat 5] [--quick] [--json FILE]
 
 Every scenario runs each contender `repeat` times, round-robin, and reports
 the median items per second and the ratio to the scenario's reference.
@@ -12,8 +12,10 @@ the median items per second and the ratio to the scenario's reference.
 import argparse
 import asyncio
 import importlib
+import json
 import platform
 import statistics
+import sys
 import threading
 import time
 
@@ -162,11 +164,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="small sizes, 3 runs: a smoke run")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     repeat, scale = (3, 0.05) if args.quick else (args.repeat, 1.0)
     print(f"Python {platform.python_version()}, median of {repeat} round-robin runs\n")
     print("| scenario | contender | items/s | vs reference |")
     print("|---|---|---:|---:|")
+    results = []
     for title, reference, contenders in scenarios(scale):
         runs = {name: [] for name in contenders}
         for _ in range(repeat):
@@ -182,6 +186,12 @@ def main(argv=None):
             ratio = rate / medians[ref_name]
             label = f"{ratio:.2f}x {ref_name}" if name != ref_name else "reference"
             print(f"| {title} | {name} | {rate / 1e6:.3f} M | {label} |")
+            results.append({"scenario": title, "contender": name, "items_per_s": rate,
+                            "reference": ref_name, "vs_reference": ratio})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"bench": "asyncio", "python": sys.version, "repeat": repeat,
+                       "quick": args.quick, "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

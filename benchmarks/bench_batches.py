@@ -2,7 +2,7 @@
 and typed (dtype="int64"), against queue.Queue's per-item put/get (the
 stdlib has no batch API).
 
-    python benchmarks/bench_batches.py [--n N] [--batch B] [--rounds R]
+    python benchmarks/bench_batches.py [--n N] [--batch B] [--rounds R] [--json FILE]
 
 One producer thread and one consumer thread move N ints through a queue of
 1024 slots. A typed producer sends list slices or array.array('q') slices;
@@ -16,10 +16,12 @@ queue.Queue.
 
 import argparse
 import array
+import json
 import os
 import platform
 import queue
 import statistics
+import sys
 import threading
 import time
 
@@ -128,6 +130,7 @@ def main():
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, n={args.n}, batch={args.batch}, "
           f"median of {args.rounds} alternating rounds\n")
@@ -145,9 +148,17 @@ def main():
     base = statistics.median(rates[contenders[0][0]])
     print("| contender | items/s | vs queue.Queue |")
     print("|---|---:|---:|")
+    results = []
+    scenario = f"1 producer / 1 consumer thread, {args.n} ints, 1024 slots, batch {args.batch}"
     for name, _ in contenders:
         rate = statistics.median(rates[name])
         print(f"| {name} | {rate:,.0f} | {rate / base:.1f}x |")
+        results.append({"scenario": scenario, "contender": name, "items_per_s": rate,
+                        "reference": contenders[0][0], "vs_reference": rate / base})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"bench": "batches", "python": sys.version, "rounds": args.rounds,
+                       "n": args.n, "batch": args.batch, "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """fastchan.ThreadPool and fastchan.to_thread against their stdlib peers.
 
-    python benchmarks/bench_pool.py [--n N] [--rounds R] [--quick]
+    python benchmarks/bench_pool.py [--n N] [--rounds R] [--quick] [--json FILE]
 
 Each workload runs on both sides in the same process, alternating, for R
 rounds; the table shows median rates and fastchan's speed-up:
@@ -15,9 +15,11 @@ Both pools use their default max_workers (min(32, CPUs + 4)).
 import argparse
 import asyncio
 import concurrent.futures as cf
+import json
 import os
 import platform
 import statistics
+import sys
 import time
 
 import fastchan
@@ -70,6 +72,7 @@ def main():
     parser.add_argument("--n", type=int, default=20000, help="tasks per round (to_thread: n/10)")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="n=2000, 3 rounds (a smoke run)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
     n, rounds = (2000, 3) if args.quick else (args.n, args.rounds)
 
@@ -88,6 +91,18 @@ def main():
     peers = {"submit+wait": "ThreadPoolExecutor", "map": "ThreadPoolExecutor", "to_thread": "asyncio.to_thread"}
     for name, a, b, ratio in rows:
         print(f"| {name} | {a:,.0f} | {b:,.0f} | {ratio:.1f}x | {peers[name]} |")
+    if args.json:
+        results = []
+        for name, a, b, ratio in rows:
+            ours = "fastchan.to_thread" if name == "to_thread" else "fastchan.ThreadPool"
+            results.append({"scenario": name, "contender": ours, "items_per_s": a,
+                            "reference": peers[name], "vs_reference": ratio})
+            results.append({"scenario": name, "contender": peers[name], "items_per_s": b,
+                            "reference": peers[name], "vs_reference": 1.0})
+        with open(args.json, "w") as f:
+            json.dump({"bench": "pool", "python": sys.version, "rounds": rounds, "n": n,
+                       "quick": args.quick, "results": results}, f, indent=1)
+
 
 if __name__ == "__main__":
     main()

@@ -142,7 +142,8 @@ def main(argv=None):
     print_table(results, repeat)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"python": sys.version, "repeat": repeat, "results": results}, f, indent=1)
+            json.dump({"bench": "queue", "python": sys.version, "repeat": repeat,
+                       "quick": args.quick, "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """fastchan.open_memory_channel against trio.open_memory_channel, under trio.run.
 
-    python benchmarks/bench_trio.py [--n N] [--rounds R]
+    python benchmarks/bench_trio.py [--n N] [--rounds R] [--json FILE]
 
   ping-pong   two tasks bounce one value over two unbuffered channels
   streaming   one task sends N values through open_memory_channel(0) to another
@@ -11,9 +11,11 @@ over with nothing but trio's traps (what trio's scheduler itself costs).
 """
 
 import argparse
+import json
 import os
 import platform
 import statistics
+import sys
 import time
 import types
 
@@ -103,11 +105,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
     print(f"Python {platform.python_version()}, trio {trio.__version__}, {os.cpu_count()} CPUs, "
           f"n={args.n}, median of {args.rounds} alternating rounds\n")
     print("| workload | fastchan items/s | trio items/s | speed-up |")
     print("|---|---:|---:|---:|")
+    results = []
     for name, workload in (("ping-pong, unbuffered", ping_pong), ("streaming, unbuffered", streaming)):
         ours, theirs = [], []
         for _ in range(args.rounds):
@@ -115,8 +119,17 @@ def main():
             theirs.append(rate(workload, trio.open_memory_channel, args.n))
         a, b = statistics.median(ours), statistics.median(theirs)
         print(f"| {name} | {a:,.0f} | {b:,.0f} | {a / b:.2f}x |")
+        results.append({"scenario": name, "contender": "fastchan.open_memory_channel",
+                        "items_per_s": a, "reference": "trio.open_memory_channel", "vs_reference": a / b})
+        results.append({"scenario": name, "contender": "trio.open_memory_channel",
+                        "items_per_s": b, "reference": "trio.open_memory_channel", "vs_reference": 1.0})
     floor = statistics.median(rate(streaming_floor, None, args.n) for _ in range(args.rounds))
     print(f"\nfloor: streaming with bare traps and no channel, {floor:,.0f} items/s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"bench": "trio", "python": sys.version, "trio": trio.__version__,
+                       "rounds": args.rounds, "n": args.n, "floor_items_per_s": floor,
+                       "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

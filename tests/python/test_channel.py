@@ -236,7 +236,7 @@ def test_repr():
 
 
 def test_the_go_example_ported_prints_what_go_prints():
-    out = subprocess.run([sys.executable, str(EXAMPLES / "go_channel_port.py")],
+    out = subprocess.run([sys.executable, str(EXAMPLES / "go_channel_on_fastchan.py")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == GO_OUTPUT

@@ -40,14 +40,14 @@ def cookies(lines):
 # example -> (how to compare outputs, fastchan classes it must create)
 # (to_thread's shared pool is a fastchan.ThreadPool)
 CASES = {
-    "s000_asyncio_basic.py": (None, "fastchan.asyncio.Queue"),
-    "s000_trio_memory_channel.py": (None, "fastchan.open_memory_channel"),
-    "s001_cookiejar_threads.py": (cookies, "fastchan.Queue"),
-    "s003_async_generator.py": (None, None),  # uses no queue at all
-    "s003_event_driven.py": (None, "fastchan.asyncio.Queue"),
-    "s003_to_thread.py": (None, ("fastchan.asyncio.Queue", "fastchan.ThreadPool")),
-    "s004_asyncio_sentinel.py": (sorted, "fastchan.asyncio.Queue"),
-    "dedup_queue.py": (None, "fastchan.Queue"),  # a subclass overriding queue.Queue's hooks
+    "tutorial_asyncio_basic.py": (None, "fastchan.asyncio.Queue"),
+    "tutorial_trio_memory_channel.py": (None, "fastchan.open_memory_channel"),
+    "tutorial_threads_cookiejar.py": (cookies, "fastchan.Queue"),
+    "tutorial_asyncio_generator.py": (None, None),  # uses no queue at all
+    "tutorial_asyncio_event_driven.py": (None, "fastchan.asyncio.Queue"),
+    "tutorial_asyncio_to_thread.py": (None, ("fastchan.asyncio.Queue", "fastchan.ThreadPool")),
+    "tutorial_asyncio_sentinel.py": (sorted, "fastchan.asyncio.Queue"),
+    "queue_subclass_dedup.py": (None, "fastchan.Queue"),  # a subclass overriding queue.Queue's hooks
 }
 
 
@@ -74,8 +74,8 @@ def test_example_runs_unchanged_on_fastchan(example):
 
 
 def test_forever_example_prints_the_same_kind_of_lines():
-    # s002 produces and consumes forever: read its first lines, then stop it.
-    fast = start(["-u", str(RUNNER), "s002_queue_threads.py"])
+    # tutorial_threads_forever.py produces and consumes forever: read its first lines, then stop it.
+    fast = start(["-u", str(RUNNER), "tutorial_threads_forever.py"])
     try:
         lines = [fast.stdout.readline().strip() for _ in range(2)]
     finally:

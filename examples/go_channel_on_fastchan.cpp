@@ -1,4 +1,4 @@
-// The Go seed program (s000_go_channel.go) with fastchan::Channel: an
+// The Go seed program (tutorial_go_channel.go) with fastchan::Channel: an
 // unbuffered channel, a goroutine (a thread), close, and range. It prints
 // what the Go program prints.
 #include <chrono>

@@ -1,8 +1,8 @@
 """A deduplicating work queue built the stdlib way, by overriding
 queue.Queue's hooks. It runs unchanged on fastchan:
 
-    python dedup_queue.py               # queue.Queue
-    python -m fastchan dedup_queue.py   # fastchan.Queue (hooks on its Python path)
+    python queue_subclass_dedup.py               # queue.Queue
+    python -m fastchan queue_subclass_dedup.py   # fastchan.Queue (hooks on its Python path)
 """
 
 import queue
