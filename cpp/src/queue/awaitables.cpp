@@ -58,6 +58,34 @@ struct QueueOp {
 PyObject* g_get_running_loop = nullptr;
 PyObject* g_waker_for = nullptr;
 PyObject* g_blocking_name = nullptr;  // "_asyncio_future_blocking"
+// The last loop asked for (a weak reference) and its waker: the common case,
+// one loop, needs no call into Python to find its waker.
+PyObject* g_last_loop = nullptr;
+PyObject* g_last_waker = nullptr;
+
+// The running loop's LoopWaker object (new reference), or nullptr with an error set.
+PyObject* waker_for(PyObject* loop) {
+    if (g_last_loop != nullptr) {
+        PyObject* last = nullptr;
+#if PY_VERSION_HEX >= 0x030D0000
+        if (PyWeakref_GetRef(g_last_loop, &last) < 0) return nullptr;
+        Py_XDECREF(last);  // only compared
+#else
+        last = PyWeakref_GetObject(g_last_loop);
+#endif
+        if (last == loop) return Py_NewRef(g_last_waker);
+    }
+    PyObject* waker = PyObject_CallOneArg(g_waker_for, loop);
+    if (waker == nullptr) return nullptr;
+    PyObject* ref = PyWeakref_NewRef(loop, nullptr);
+    if (ref == nullptr) {
+        PyErr_Clear();  // a loop without weak references: just not cached
+    } else {
+        Py_XSETREF(g_last_loop, ref);
+        Py_XSETREF(g_last_waker, Py_NewRef(waker));
+    }
+    return waker;
+}
 
 // Leaves the wait list. `passing_on`: the task gave up, so a wake-up it was
 // given goes to the next waiter.
@@ -113,7 +141,7 @@ PySendResult park(QueueOp* op, PyQueue* q, PyObject** result) {
     *result = nullptr;
     PyObject* loop = PyObject_CallNoArgs(g_get_running_loop);
     if (loop == nullptr) return PYGEN_ERROR;
-    PyObject* waker = PyObject_CallOneArg(g_waker_for, loop);
+    PyObject* waker = waker_for(loop);
     PyObject* future = waker ? PyObject_CallMethod(loop, "create_future", nullptr) : nullptr;
     Py_DECREF(loop);
     if (future == nullptr) {
