@@ -63,6 +63,29 @@ def one_loop(make, n, consumers=1, use_join=False):
     return asyncio.run(same_loop(make, n, consumers, use_join))
 
 
+async def ping_pong_tasks(make, n):
+    """Two tasks bat an item over two queues of maxsize 1: every get() waits,
+    so this times the waiting path (park, wake, resume)."""
+    ping, pong = make(), make()
+
+    async def echo():
+        for _ in range(n):
+            await pong.put(await ping.get())
+
+    task = asyncio.create_task(echo())
+    start = time.perf_counter()
+    for i in range(n):
+        await ping.put(i)
+        assert await pong.get() == i
+    elapsed = time.perf_counter() - start
+    await task
+    return n / elapsed
+
+
+def ping_pong(make, n):
+    return asyncio.run(ping_pong_tasks(make, n))
+
+
 ONE_LOOP_PEERS = {
     "fastchan.asyncio.Queue": lambda m: (lambda: fa.Queue(m)),
     "asyncio.Queue": lambda m: (lambda: asyncio.Queue(m)),
@@ -153,6 +176,8 @@ def scenarios(scale):
          {k: (one_loop, (f(100), n1)) for k, f in ONE_LOOP_PEERS.items()}),
         ("asyncio 1 producer / 4 consumers, task_done + join, unbounded", "asyncio.Queue",
          {k: (one_loop, (f(0), n1, 4, True)) for k, f in ONE_LOOP_PEERS.items()}),
+        ("asyncio ping-pong, two tasks, every get() waits", "asyncio.Queue",
+         {k: (ping_pong, (f(1), n2)) for k, f in ONE_LOOP_PEERS.items()}),
         ("producer thread -> asyncio consumer, maxsize 1024", "best peer",
          {k: (thread_to_loop, (p, n2)) for k, p in pairs(1024).items()}),
         ("asyncio producer -> consumer thread, maxsize 1024", "best peer",

@@ -111,20 +111,6 @@ def _cancel_dropped(future):
         future.set_running_or_notify_cancel()
 
 
-def _deliver(future, ok, value):
-    """Completes a to_thread() future on its event loop: with the call's
-    result (ok), its exception, or, for a call dropped at shutdown (value
-    None), by cancelling it."""
-    if future.cancelled():
-        return
-    if ok:
-        future.set_result(value)
-    elif value is None:
-        future.cancel()
-    else:
-        future.set_exception(value)
-
-
 class ThreadPool(Initialized, _cf.ThreadPoolExecutor):
     """A pool of threads that run submitted calls, fed by a fastchan channel.
 
@@ -161,7 +147,7 @@ class ThreadPool(Initialized, _cf.ThreadPoolExecutor):
 
         name_prefix = thread_name_prefix or f"ThreadPool-{next(_pool_numbers)}"
         self._workers = _Workers(name_prefix, initializer, initargs)
-        self._core = _core._PoolCore(max_workers, max_pending, self._workers.start, Future, _deliver)
+        self._core = _core._PoolCore(max_workers, max_pending, self._workers.start, Future)
         # ThreadPoolExecutor's attributes that code in the wild reads.
         self._max_workers = max_workers
         self._thread_name_prefix = name_prefix
@@ -262,7 +248,9 @@ async def to_thread(func, /, *args, **kwargs):
         await asyncio.sleep(0)
         return call.result()
     future = loop.create_future()
-    call.attach(future, loop, _deliver)
+    from .asyncio import _waker_for  # (the loop adapter; asyncio is in use here)
+
+    call.attach(future, _waker_for(loop))
     return await future
 
 

@@ -189,14 +189,9 @@ public:
     // Waits on every case, to set `future` (of the loop `waker` serves)
     // once one fires. False if a case looked ready: call finish() at once.
     bool enlist(py::handle waker, py::handle future) {
-        return enlist(waker.cast<LoopWaker&>(), waker.ptr(), future.ptr(), nullptr);
-    }
-
-    // The same, for a target that `resolve` completes (see AsyncWaiter).
-    bool enlist(LoopWaker& waker, PyObject* waker_owner, PyObject* target, AsyncWaiter::Resolve resolve) {
         CallScope call;
         drop_carrier();
-        carrier_ = new AsyncWaiter(waker, waker_owner, target, resolve);
+        carrier_ = new AsyncWaiter(waker.cast<LoopWaker&>(), waker.ptr(), future.ptr());
         return cases_.select.enlist(&carrier_->waiter, offer_values_);
     }
 

@@ -96,15 +96,17 @@ public:
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
     }
-    // Completes a target other than an asyncio future (GIL held); false
-    // (Python error set) if it cannot be completed.
-    using Resolve = bool (*)(PyObject* target);
+    // Completes the future another way than set_result(None) (GIL held):
+    // `owner` (kept alive by the carrier) has what to complete it with.
+    // False (Python error set) if it could not.
+    using Resolve = bool (*)(PyObject* future, PyObject* owner);
 
-    // A wake-up carrier, on no list. `resolve` completes `target`; nullptr
-    // if it is an asyncio future.
-    AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future, Resolve resolve = nullptr)
+    // A wake-up carrier, on no list: for a select (whose own waiters sit on
+    // the channels' lists), or for a result delivered by `resolve`.
+    AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future, Resolve resolve = nullptr,
+                PyObject* owner = Py_None)
         : waiter(this, &waker), future_(PyWeakref_NewRef(future, nullptr)),
-          waker_owner_(waker_owner), list_(nullptr), list_owner_(Py_None), resolve_(resolve) {
+          waker_owner_(waker_owner), list_(nullptr), list_owner_(owner), resolve_(resolve) {
         if (future_ == nullptr) throw py::error_already_set();
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
@@ -159,7 +161,7 @@ private:
     PyObject* future_;    // a weak reference
     PyObject* waker_owner_;  // keeps the LoopWaker alive while notifiers may use it
     WaitList* list_;
-    PyObject* list_owner_;   // keeps the queue (and so `list_`) alive
+    PyObject* list_owner_;   // keeps the queue (and so `list_`), or resolve's owner, alive
     Resolve resolve_ = nullptr;
 };
 
@@ -276,7 +278,7 @@ inline void AsyncWaiter::resolve() {
 #endif
     // (A task that is gone was collected, which passed the wake-up on.)
     if (resolve_ != nullptr) {
-        if (!resolve_(future)) {
+        if (!resolve_(future, list_owner_)) {
             PyErr_Clear();
             pass_on();
         }
