@@ -6,8 +6,11 @@
 #   2. pytest against the installed package (tests/python, then the peers'
 #      own suites in tests/peers), in a venv for every other CPython >= 3.10
 #      found under ~/.pyenv, then on $PYTHON (default python3),
-#   3. pytest against an ASan + UBSan build of the extension.
-# --quick: the plain GoogleTest suite and pytest on $PYTHON only.
+#   3. the typing checks on $PYTHON: stubtest (the stubs and inline
+#      annotations against the installed package) and mypy --strict on
+#      python/fastchan and examples/ (tests/typing),
+#   4. pytest against an ASan + UBSan build of the extension.
+# --quick: the plain GoogleTest suite, pytest and the typing checks on $PYTHON only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -92,6 +95,15 @@ fi
 
 echo "== pytest on CPython $main_version"
 run_pytest "$PYTHON"
+
+echo "== typing: stubtest and mypy --strict"
+# (mypy comes with .[test], installed by run_pytest; settings: pyproject.toml [tool.mypy])
+"$PYTHON" -m mypy.stubtest fastchan --allowlist tests/typing/stubtest-allowlist.txt
+"$PYTHON" -m mypy --strict python/fastchan examples
+# TODO: the README's python blocks are fragments (undefined names such as q,
+# ch, items, fetch; top-level await; unparameterized Queue()): enable once
+# they are complete programs.
+# "$PYTHON" tests/typing/check_readme.py
 
 if [ "$QUICK" = 0 ]; then
   echo "== pytest against an AddressSanitizer + UndefinedBehaviorSanitizer build of the extension"

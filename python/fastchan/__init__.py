@@ -55,21 +55,26 @@ _LAZY = {
     "open_memory_channel": "memory_channel", "MemorySendChannel": "memory_channel",
     "MemoryReceiveChannel": "memory_channel",
 }
+# Submodules that were attributes of the package once it was imported, as
+# the others still are: loaded on first access too.
+_LAZY_MODULES = ("pool", "_future", "memory_channel")
 
 
 def __getattr__(name: str) -> object:
+    from importlib import import_module
+
+    if name in _LAZY_MODULES:
+        return import_module(f".{name}", __name__)  # (the import binds it in globals())
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value  # (later lookups skip this function)
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *_LAZY, *_LAZY_MODULES})
 
 
 _core._set_main_thread(_threading.main_thread().ident)  # type: ignore[arg-type]  # (the main thread has one)

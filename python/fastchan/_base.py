@@ -27,7 +27,8 @@ class QueueBase(_core._QueueCore, Generic[T]):
         dtype = "" if self.dtype is None else f" dtype={self.dtype}"
         return f"<{cls.__module__}.{cls.__qualname__} maxsize={self.maxsize}{dtype} qsize={self.qsize()}>"
 
-    __class_getitem__ = classmethod(types.GenericAlias)
+    def __class_getitem__(cls, item: Any) -> types.GenericAlias:
+        return types.GenericAlias(cls, item)
 
     # janus's closing API, with janus's meaning (sync_q and async_q are views
     # of one queue, so closing either closes both).
@@ -83,11 +84,15 @@ class Initialized:
 TYPECODES = {"int64": "q", "float64": "d"}
 
 
-class _HasDtype:
-    dtype: str | None
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class _HasDtype(Protocol):
+        @property
+        def dtype(self) -> str | None: ...
 
 
-def check_as_array(channel_or_queue: _core._QueueCore | _core._ChannelCore | _HasDtype) -> None:
+def check_as_array(channel_or_queue: _HasDtype) -> None:
     """ValueError (before anything is taken) unless as_array can serve its dtype."""
     if channel_or_queue.dtype not in TYPECODES:
         dtype = "None (objects)" if channel_or_queue.dtype is None else channel_or_queue.dtype

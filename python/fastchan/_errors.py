@@ -100,7 +100,7 @@ class _AsyncioQueuesFinder:
         if fullname != "asyncio.queues":
             return None
         try:
-            sys.meta_path.remove(cls)  # type: ignore[arg-type]  # (also: the finders below find the spec)
+            sys.meta_path.remove(cls)  # one shot (and the loop below must not call it again)
         except ValueError:
             pass
         for finder in sys.meta_path:
@@ -108,12 +108,12 @@ class _AsyncioQueuesFinder:
             spec = None if find_spec is None else find_spec(fullname, path, target)
             if spec is not None:
                 if hasattr(spec.loader, "exec_module"):
-                    spec.loader = _AfterAsyncioQueues(spec.loader)  # type: ignore[assignment]
-                return spec  # type: ignore[no-any-return]
+                    spec.loader = _AfterAsyncioQueues(spec.loader)
+                return spec  # type: ignore[no-any-return]  # (a finder's spec)
         return None
 
 
 if "asyncio.queues" in sys.modules:
     _add_asyncio_bases(sys.modules["asyncio.queues"])
 else:
-    sys.meta_path.insert(0, _AsyncioQueuesFinder)  # type: ignore[arg-type]
+    sys.meta_path.insert(0, _AsyncioQueuesFinder)

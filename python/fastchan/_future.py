@@ -62,7 +62,7 @@ class Future(Initialized, _base.Future[T]):
         self._result: T | None = None
         self._exception: BaseException | None = None
         self._waiters: list[Any] = []
-        self._done_callbacks: list[Callable[[Future[T]], object]] = []
+        self._done_callbacks: list[Callable[[_base.Future[T]], object]] = []
 
     def _wait_finished(self, timeout: float | None) -> None:
         """Block until the future is done or `timeout` seconds have passed;
@@ -114,7 +114,7 @@ class Future(Initialized, _base.Future[T]):
     def done(self) -> bool:
         return self._state in _DONE_STATES
 
-    def add_done_callback(self, fn: Callable[[Future[T]], object]) -> None:
+    def add_done_callback(self, fn: Callable[[_base.Future[T]], object]) -> None:
         if self._state in _DONE_STATES:
             try:
                 fn(self)

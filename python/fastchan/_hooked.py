@@ -65,12 +65,13 @@ class _HookedQueue:
         self.all_tasks_done = threading.Condition(self.mutex)
 
     @property
-    def maxsize(self) -> Any:
+    def maxsize(self) -> float:
         """The bound; assignable. A larger one wakes blocked putters."""
-        return self.__dict__.get("maxsize", 0)
+        maxsize: float = self.__dict__.get("maxsize", 0)
+        return maxsize
 
     @maxsize.setter
-    def maxsize(self, value: Any) -> None:
+    def maxsize(self, value: float) -> None:
         value = _check_maxsize(value)
         cond = self.__dict__.get("not_full")
         if cond is None:  # (during _setup)
@@ -197,15 +198,14 @@ class _HookedQueue:
             self.not_empty.notify_all()
             self.not_full.notify_all()
 
-    def _no_view(self) -> NoReturn:
-        raise TypeError(f"{type(self).__name__} overrides queue hooks ({', '.join(HOOKS)}): it runs in Python "
-                        "and has no asyncio view; use fastchan.Queue without overridden hooks for sync_q/async_q")
-
     @property
     def sync_q(self) -> _HookedQueue:
         return self
 
-    async_q = property(_no_view)
+    @property
+    def async_q(self) -> NoReturn:
+        raise TypeError(f"{type(self).__name__} overrides queue hooks ({', '.join(HOOKS)}): it runs in Python "
+                        "and has no asyncio view; use fastchan.Queue without overridden hooks for sync_q/async_q")
 
 
 def insert_hooked(order: list[type], own_classes: set[type]) -> list[type]:

@@ -47,7 +47,7 @@ def _trio_open_memory_channel() -> Callable[..., Any] | None:
         import trio
     except ImportError:
         return None
-    return trio.open_memory_channel  # type: ignore[no-any-return]
+    return trio.open_memory_channel
 
 
 def install() -> None:

@@ -34,7 +34,7 @@ def paired(queue: QueueBase[object], side: str) -> QueueBase[object]:
     if view is None:
         cls = _CLASSES[side][queue._kind]
         view = cls.__new__(cls)
-        _core._QueueCore.__init__(view, queue)  # type: ignore[arg-type]  # (the core shares a queue given as maxsize)
+        _core._QueueCore.__init__(view, queue)  # (given a queue, the core shares its native queue)
         queue.__dict__[attr] = view
         view.__dict__[f"_{_OTHER_SIDE[side]}_view"] = queue
     return view

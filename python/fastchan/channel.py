@@ -66,7 +66,8 @@ class Channel(_core._ChannelCore, Generic[T]):
         def get_many(self, max_items: int, timeout: float | None = None,
                      as_array: bool = False) -> list[T] | array.array[Any]: ...
 
-    __class_getitem__ = classmethod(types.GenericAlias)  # (Channel[int], as the stub long promised)
+    def __class_getitem__(cls, item: Any) -> types.GenericAlias:
+        return types.GenericAlias(cls, item)  # (Channel[int], as the stub long promised)
 
     def __iter__(self) -> Iterator[T]:
         """Receive until the channel is closed and drained (Go's range)."""
@@ -131,7 +132,7 @@ class Channel(_core._ChannelCore, Generic[T]):
             array.array(_TYPECODES[self.dtype or ""], [first]) if as_array else [first])
         if max_items > 1:
             try:
-                items += self.get_many(max_items - 1, timeout=0, as_array=as_array)
+                items += self.get_many(max_items - 1, timeout=0, as_array=as_array)  # type: ignore[operator]  # (both arrays or both lists)
             except Exception:  # nothing more ready, closed...: the next call sees it
                 pass
         return items

@@ -162,7 +162,7 @@ class ThreadPool(Initialized, _cf.ThreadPoolExecutor):
         # ThreadPoolExecutor's attributes that code in the wild reads.
         self._max_workers = max_workers
         self._thread_name_prefix = name_prefix
-        self._threads = self._workers.threads
+        self._threads = self._workers.threads  # type: ignore[assignment]  # (a list here, a set in the stdlib: both iterate)
         self._max_pending = max_pending
         weakref.finalize(self, self._core.close, False, RuntimeError, _SHUT_DOWN)
         _pools.add(self)
@@ -297,6 +297,6 @@ def _after_fork_in_child() -> None:
             _cancel_dropped(future)
 
 
-threading._register_atexit(_join_at_exit)
+threading._register_atexit(_join_at_exit)  # type: ignore[attr-defined]  # (what concurrent.futures.thread uses)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -47,7 +47,7 @@ class _QueueType(type(_core._QueueCore)):  # type: ignore[misc]  # (pybind11's m
         if issubclass(cls, _HookedQueue):  # no native queue: skip pybind11's check that one was made
             self = cls.__new__(cls, *args, **kwargs)
             if isinstance(self, cls):
-                self.__init__(*args, **kwargs)
+                self.__init__(*args, **kwargs)  # type: ignore[misc]  # (what type.__call__ does)
             return self
         return super().__call__(*args, **kwargs)
 
@@ -158,4 +158,5 @@ class SimpleQueue(_core._SimpleQueueCore, Generic[T]):
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__qualname__} qsize={self.qsize()}>"
 
-    __class_getitem__ = classmethod(types.GenericAlias)
+    def __class_getitem__(cls, item: Any) -> types.GenericAlias:
+        return types.GenericAlias(cls, item)
