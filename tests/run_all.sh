@@ -99,7 +99,8 @@ run_pytest "$PYTHON"
 echo "== typing: stubtest and mypy --strict"
 # (mypy comes with .[test], installed by run_pytest; settings: pyproject.toml [tool.mypy])
 "$PYTHON" -m mypy.stubtest fastchan --allowlist tests/typing/stubtest-allowlist.txt
-"$PYTHON" -m mypy --strict python/fastchan examples
+# (tests/typing/usage.py: what users see, e.g. Queue[int].get() -> int)
+"$PYTHON" -m mypy --strict python/fastchan examples tests/typing
 # TODO: the README's python blocks are fragments (undefined names such as q,
 # ch, items, fetch; top-level await; unparameterized Queue()): enable once
 # they are complete programs.

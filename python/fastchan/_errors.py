@@ -7,13 +7,14 @@ stdlib's:
 - ``except queue.Empty`` (``queue.Full``, and ``queue.ShutDown`` from Python
   3.13) always: those are their bases from the start.
 - ``except asyncio.QueueEmpty`` (``asyncio.QueueFull``, and
-  ``asyncio.QueueShutDown`` from 3.13) as soon as asyncio is in use. Importing
-  asyncio costs ~40 ms, so ``import fastchan`` does not; the asyncio classes
-  are added to the bases when asyncio's queue module loads: at once if it
-  already has, otherwise by a finder in ``sys.meta_path`` that runs after
-  ``asyncio.queues`` is executed and then removes itself. (An ``except``
-  clause naming asyncio's class can only run once asyncio is imported, so
-  no clause ever sees the classes without those bases.)
+  ``asyncio.QueueShutDown`` from 3.13) as soon as asyncio is in use.
+  Importing asyncio costs more than all of fastchan, so ``import fastchan``
+  does not; the asyncio classes are added to the bases when asyncio's queue
+  module loads: at once if it already has, otherwise by a finder in
+  ``sys.meta_path`` whose loader wrapper adds them once ``asyncio.queues``
+  has run, then removes the finder. (An ``except`` clause naming asyncio's
+  class can only run once asyncio is imported, so no clause ever sees the
+  classes without those bases.)
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def _add_asyncio_bases(queues: ModuleType) -> None:
 
 
 class _AfterAsyncioQueues:
-    """Loader wrapper: runs asyncio.queues's own loader, adds the bases, then
-    puts the real loader back in the module's spec."""
+    """Loader wrapper: runs asyncio.queues's own loader, puts that loader
+    back in the module's spec, adds the bases and retires the finder."""
 
     def __init__(self, loader: object) -> None:
         self.loader = loader
@@ -89,22 +90,24 @@ class _AfterAsyncioQueues:
         self.loader.exec_module(module)  # type: ignore[attr-defined]
         module.__loader__ = module.__spec__.loader = self.loader  # type: ignore[union-attr, assignment]
         _add_asyncio_bases(module)
+        try:
+            sys.meta_path.remove(_AsyncioQueuesFinder)
+        except ValueError:
+            pass
 
 
 class _AsyncioQueuesFinder:
-    """sys.meta_path entry until asyncio.queues is imported (see the module doc)."""
+    """sys.meta_path entry until asyncio.queues is imported (see the module
+    doc). It finds nothing itself: it wraps the loader of the spec the
+    finders after it find for asyncio.queues."""
 
     @classmethod
     def find_spec(cls, fullname: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
         if fullname != "asyncio.queues":
             return None
-        try:
-            sys.meta_path.remove(cls)  # one shot (and the loop below must not call it again)
-        except ValueError:
-            pass
         for finder in sys.meta_path:
-            find_spec = getattr(finder, "find_spec", None)
+            find_spec = None if finder is cls else getattr(finder, "find_spec", None)
             spec = None if find_spec is None else find_spec(fullname, path, target)
             if spec is not None:
                 if hasattr(spec.loader, "exec_module"):
