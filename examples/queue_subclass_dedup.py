@@ -9,32 +9,32 @@ import queue
 import threading
 
 
-class DedupQueue(queue.Queue):
+class DedupQueue(queue.Queue[str | None]):
     """A queue that ignores an item while an equal one is still waiting."""
 
-    def _init(self, maxsize):
+    def _init(self, maxsize: int) -> None:
         super()._init(maxsize)  # self.queue: a deque
-        self.waiting = set()
+        self.waiting: set[str | None] = set()
 
-    def _qsize(self):
+    def _qsize(self) -> int:
         return len(self.queue)
 
-    def _put(self, item):
+    def _put(self, item: str | None) -> None:
         if item not in self.waiting:
             self.waiting.add(item)
             self.queue.append(item)
 
-    def _get(self):
-        item = self.queue.popleft()
+    def _get(self) -> str | None:
+        item: str | None = self.queue.popleft()
         self.waiting.discard(item)
         return item
 
 
-def main():
+def main() -> None:
     q = DedupQueue(maxsize=10)
-    fetched = []
+    fetched: list[str] = []
 
-    def worker():
+    def worker() -> None:
         while (url := q.get()) is not None:
             fetched.append(url)
 
@@ -42,7 +42,7 @@ def main():
         q.put(url)
     print("waiting:", q.qsize())
     with q.mutex:  # the stdlib's lock: no put or get runs inside
-        print("snapshot:", sorted(q.waiting))
+        print("snapshot:", sorted(url for url in q.waiting if url is not None))  # (None: the end marker)
     thread = threading.Thread(target=worker)
     thread.start()
     q.put(None)  # (put() counts every call, deduplicated or not: no join() here)

@@ -8,16 +8,16 @@ import threading
 
 import fastchan
 
-tasks = fastchan.Queue(maxsize=16)
-results = fastchan.SimpleQueue()
+tasks: fastchan.Queue[int] = fastchan.Queue(maxsize=16)
+results: fastchan.SimpleQueue[int] = fastchan.SimpleQueue()
 
 
-def producer(start, count):
+def producer(start: int, count: int) -> None:
     for n in range(start, start + count):
         tasks.put(n)  # blocks (GIL released) while the queue is full
 
 
-def worker():
+def worker() -> None:
     while True:
         try:
             n = tasks.get()

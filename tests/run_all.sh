@@ -6,8 +6,11 @@
 #   2. pytest against the installed package (tests/python, then the peers'
 #      own suites in tests/peers), in a venv for every other CPython >= 3.10
 #      found under ~/.pyenv, then on $PYTHON (default python3),
-#   3. pytest against an ASan + UBSan build of the extension.
-# --quick: the plain GoogleTest suite and pytest on $PYTHON only.
+#   3. the typing checks on $PYTHON: stubtest (the stubs and inline
+#      annotations against the installed package) and mypy --strict on
+#      python/fastchan and examples/ (tests/typing),
+#   4. pytest against an ASan + UBSan build of the extension.
+# --quick: the plain GoogleTest suite, pytest and the typing checks on $PYTHON only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -92,6 +95,14 @@ fi
 
 echo "== pytest on CPython $main_version"
 run_pytest "$PYTHON"
+
+echo "== typing: stubtest and mypy --strict"
+# (mypy comes with .[test], installed by run_pytest; settings: pyproject.toml [tool.mypy])
+"$PYTHON" -m mypy.stubtest fastchan --allowlist tests/typing/stubtest-allowlist.txt
+# (tests/typing/usage.py: what users see, e.g. Queue[int].get() -> int)
+"$PYTHON" -m mypy --strict python/fastchan examples tests/typing
+# The README's python examples, each a complete program.
+"$PYTHON" tests/typing/check_readme.py
 
 if [ "$QUICK" = 0 ]; then
   echo "== pytest against an AddressSanitizer + UndefinedBehaviorSanitizer build of the extension"

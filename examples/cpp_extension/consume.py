@@ -7,8 +7,8 @@ import fastchan
 import squares
 
 
-async def main():
-    channel = fastchan.Channel(256, dtype="int64")
+async def main() -> None:
+    channel: fastchan.Channel[int] = fastchan.Channel(256, dtype="int64")
     producer = squares.Producer(channel, 1000)
     count = total = 0
     async for n in channel:  # ends when the producer closes the channel

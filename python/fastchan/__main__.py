@@ -9,6 +9,8 @@ python -m fastchan --cmakedir | --includes prints where the C++ package is
 (fastchan_DIR for CMake; -I flags for a compiler).
 """
 
+from __future__ import annotations
+
 import os
 import runpy
 import sys
@@ -19,7 +21,7 @@ USAGE = ("usage: python -m fastchan script.py [args...] | python -m fastchan -m 
          "       python -m fastchan --cmakedir | --includes")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE, file=sys.stdout if argv else sys.stderr)

@@ -16,10 +16,16 @@ complete it natively:
   future never leaves RUNNING or FINISHED except for FINISHED.
 """
 
+from __future__ import annotations
+
 import threading
 from concurrent.futures import _base
 
 from ._base import Initialized
+from ._typing import TYPE_CHECKING, T
+
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 __all__ = ["Future"]
 
@@ -35,30 +41,30 @@ class _DoneWaiter:
 
     __slots__ = ("event",)
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.event = threading.Event()
 
-    def add_result(self, future):
+    def add_result(self, future: Future[Any]) -> None:
         self.event.set()
 
     add_exception = add_cancelled = add_result
 
 
-class Future(Initialized, _base.Future):
+class Future(Initialized, _base.Future[T]):
     """The result of a call submitted to a fastchan.ThreadPool."""
 
     _INIT_MARK = "_state"
 
     _condition = threading.Condition(threading.RLock())
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._state = _PENDING
-        self._result = None
-        self._exception = None
-        self._waiters = []
-        self._done_callbacks = []
+        self._result: T | None = None
+        self._exception: BaseException | None = None
+        self._waiters: list[Any] = []
+        self._done_callbacks: list[Callable[[_base.Future[T]], object]] = []
 
-    def _wait_finished(self, timeout):
+    def _wait_finished(self, timeout: float | None) -> None:
         """Block until the future is done or `timeout` seconds have passed;
         raise CancelledError or TimeoutError unless it then has an outcome."""
         with self._condition:
@@ -78,37 +84,37 @@ class Future(Initialized, _base.Future):
         if self._state is not _FINISHED:
             raise _base.TimeoutError()
 
-    def result(self, timeout=None):
+    def result(self, timeout: float | None = None) -> T:
         if self._state is not _FINISHED:
             self._wait_finished(timeout)
         if self._exception is not None:
             try:
                 raise self._exception
             finally:
-                self = None  # no cycle through the traceback's frame
-        return self._result
+                self = None  # type: ignore[assignment]  # no cycle through the traceback's frame
+        return self._result  # type: ignore[return-value]  # (set when finished without an exception)
 
-    def exception(self, timeout=None):
+    def exception(self, timeout: float | None = None) -> BaseException | None:
         if self._state is not _FINISHED:
             self._wait_finished(timeout)
         return self._exception
 
-    def cancel(self):
+    def cancel(self) -> bool:
         state = self._state
         if state is _RUNNING or state is _FINISHED:
             return False
         return super().cancel()
 
-    def cancelled(self):
+    def cancelled(self) -> bool:
         return self._state in _CANCELLED_STATES
 
-    def running(self):
+    def running(self) -> bool:
         return self._state is _RUNNING
 
-    def done(self):
+    def done(self) -> bool:
         return self._state in _DONE_STATES
 
-    def add_done_callback(self, fn):
+    def add_done_callback(self, fn: Callable[[_base.Future[T]], object]) -> None:
         if self._state in _DONE_STATES:
             try:
                 fn(self)
@@ -123,6 +129,6 @@ for _name in ("cancel", "cancelled", "running", "done", "result", "exception", "
 del _name
 
 
-def _after_fork_in_child():
+def _after_fork_in_child() -> None:
     # Another thread may have held the shared lock at fork().
     Future._condition = threading.Condition(threading.RLock())

@@ -5,12 +5,14 @@ its CMake config (find_package(fastchan CONFIG) gives fastchan::fastchan).
     c++ -std=c++17 $(python -m fastchan --includes) app.cpp -pthread
 """
 
+from __future__ import annotations
+
 import os
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def get_include():
+def get_include() -> str:
     """The directory holding the ``fastchan/`` C++ headers."""
     installed = os.path.join(_HERE, "include")
     if os.path.isdir(os.path.join(installed, "fastchan")):
@@ -22,7 +24,7 @@ def get_include():
     raise FileNotFoundError(f"fastchan's C++ headers are not installed next to {_HERE}")
 
 
-def get_cmake_dir():
+def get_cmake_dir() -> str:
     """The directory holding fastchanConfig.cmake (for fastchan_DIR)."""
     cmake_dir = os.path.join(_HERE, "share", "cmake", "fastchan")
     if not os.path.isfile(os.path.join(cmake_dir, "fastchanConfig.cmake")):

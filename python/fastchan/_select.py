@@ -23,15 +23,20 @@ task runs), and an item a peer handed to it goes back to the front of its
 channel if the task is cancelled instead of resuming.
 """
 
-import asyncio
+from __future__ import annotations
 
-from . import _core
-from .asyncio import _waker_for
+from . import _checks, _core, _waiting
+from ._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from asyncio import Future
+    from collections.abc import Iterable
+    from typing import Any
 
 __all__ = ["select", "select_async", "recv", "send", "CLOSED"]
 
 CLOSED = _core.CLOSED
-_NO_DEFAULT = object()
+_NO_DEFAULT: Any = object()
 _TIMED_OUT = object()  # what the timeout's timer resolves the wait's future with
 
 
@@ -40,30 +45,30 @@ class _Case:
 
     __slots__ = ("channel", "item", "sending")
 
-    def __init__(self, channel, item, sending):
+    def __init__(self, channel: _core._ChannelCore, item: object, sending: bool) -> None:
         if not isinstance(channel, _core._ChannelCore):
             raise TypeError(f"a select case needs a fastchan.Channel, not {type(channel).__name__} {channel!r}")
         self.channel = channel
         self.item = item
         self.sending = sending
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.sending:
             return f"fastchan.send({self.channel!r}, {self.item!r})"
         return f"fastchan.recv({self.channel!r})"
 
 
-def recv(channel):
+def recv(channel: _core._ChannelCore) -> _Case:
     """A select case that receives from `channel`."""
     return _Case(channel, None, False)
 
 
-def send(channel, item):
+def send(channel: _core._ChannelCore, item: object) -> _Case:
     """A select case that sends `item` on `channel` (only if it fires)."""
     return _Case(channel, item, True)
 
 
-def _checked(cases):
+def _checked(cases: Iterable[_Case]) -> tuple[_Case, ...]:
     cases = tuple(cases)
     if not cases:
         raise ValueError("select() needs at least one case")
@@ -76,29 +81,18 @@ def _checked(cases):
     return cases
 
 
-def _checked_timeout(timeout):
-    if timeout is None:
-        return None
-    try:
-        seconds = float(timeout)
-    except (TypeError, ValueError):
-        raise TypeError(f"timeout must be a non-negative number or None, not {type(timeout).__name__} {timeout!r}") from None
-    if not seconds >= 0:
-        raise ValueError(f"'timeout' must be a non-negative number, not {timeout!r}")
-    return seconds
-
-
-def select(cases, timeout=None, *, default=_NO_DEFAULT):
+def select(cases: Iterable[_Case], timeout: float | None = None, *,
+           default: Any = _NO_DEFAULT) -> tuple[int | None, Any]:
     """Complete exactly one of `cases`; return (index, value). See the module doc."""
-    cases = _checked(cases)
-    return _core._select(cases, timeout, default is not _NO_DEFAULT, None if default is _NO_DEFAULT else default)
+    return _core._select(_checked(cases), timeout, default is not _NO_DEFAULT, None if default is _NO_DEFAULT else default)
 
 
-async def select_async(cases, timeout=None, *, default=_NO_DEFAULT):
+async def select_async(cases: Iterable[_Case], timeout: float | None = None, *,
+                       default: Any = _NO_DEFAULT) -> tuple[int | None, Any]:
     """select() for an asyncio task: suspends instead of blocking."""
-    cases = _checked(cases)
-    timeout = _checked_timeout(timeout)
-    call = _core._AsyncSelect(cases, False)  # asyncio: see _wait
+    checked = _checked(cases)
+    timeout = _checks.timeout(timeout)
+    call = _core._AsyncSelect(checked, False)  # asyncio: see _wait
     fired = call.try_fire()
     if fired is not None:
         return fired
@@ -107,7 +101,8 @@ async def select_async(cases, timeout=None, *, default=_NO_DEFAULT):
     return await _wait(call, timeout=timeout)
 
 
-async def _wait(call, waiting=None, timeout=None):
+async def _wait(call: _core._AsyncSelect, waiting: set[Future[Any]] | None = None,
+                timeout: float | None = None) -> tuple[int, Any]:
     """Awaits `call` (an _AsyncSelect that found nothing ready, built with
     offer_values=False): the result of the case that fired. Cancelled, it
     has no effect: call.withdraw() gives back anything a peer handed over.
@@ -116,8 +111,10 @@ async def _wait(call, waiting=None, timeout=None):
     happened first. While it waits, its future is in the set `waiting` (if
     given): whoever sets an exception on that future ends the wait with it,
     unless an exchange happened first."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
-    waker = _waker_for(loop)
+    waker = _waiting.waker_for(loop)
     deadline = None if timeout is None else loop.time() + timeout
     while True:
         future = loop.create_future()
@@ -152,6 +149,6 @@ async def _wait(call, waiting=None, timeout=None):
             return fired
 
 
-def _expire(future):
+def _expire(future: Future[Any]) -> None:
     if not future.done():
         future.set_result(_TIMED_OUT)

@@ -8,6 +8,8 @@ changing its import. Unlike janus, the queue is not bound to one event loop
 and may be created outside one.
 """
 
+from __future__ import annotations
+
 from ._errors import Empty, Full, ShutDown
 from .asyncio import Queue as AsyncQueue
 from .queue import LifoQueue, PriorityQueue, Queue
@@ -16,7 +18,8 @@ from .queue import LifoQueue, PriorityQueue, Queue
 SyncQueue = Queue
 
 # janus's exception names; fastchan's exceptions derive from both the queue
-# and the asyncio classes, so either family of except clauses catches them.
+# and (once asyncio is imported) the asyncio classes, so either family of
+# except clauses catches them (see _errors.py).
 SyncQueueEmpty = AsyncQueueEmpty = Empty
 SyncQueueFull = AsyncQueueFull = Full
 SyncQueueShutDown = AsyncQueueShutDown = ShutDown

@@ -13,21 +13,28 @@ suspending on a future (see cpp/src/thread_call.hpp): a thread wake-up
 costs more than most such calls.
 """
 
-import asyncio
+from __future__ import annotations
+
 import concurrent.futures as _cf
 import contextvars
 import itertools
 import logging
-import operator
 import os
 import threading
 import weakref
 from concurrent.futures.thread import BrokenThreadPool
 
-from . import _core
-from . import _future
+from . import _checks, _core, _future
 from ._base import Initialized
 from ._future import Future
+from ._typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from asyncio import Future as AsyncFuture
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any
+
+R = TypeVar("R")
 
 __all__ = ["ThreadPool", "Future", "BrokenThreadPool", "to_thread"]
 
@@ -38,22 +45,9 @@ _FORKED = "this ThreadPool was created before os.fork(); create a new one in the
 _BROKEN = "A thread initializer failed, the thread pool is not usable anymore"
 
 _pool_numbers = itertools.count()
-_pools = weakref.WeakSet()  # every ThreadPool not yet collected
-_live_threads = weakref.WeakKeyDictionary()  # worker thread -> its pool's core
+_pools: weakref.WeakSet[ThreadPool] = weakref.WeakSet()  # every ThreadPool not yet collected
+_live_threads: weakref.WeakKeyDictionary[threading.Thread, _core._PoolCore] = weakref.WeakKeyDictionary()
 _exiting = False
-
-
-def _check_count(name, value, minimum):
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, not {type(value).__name__} {value!r}") from None
-    if value < minimum:  # (the stdlib's words for max_workers)
-        bound = "greater than 0" if minimum == 1 else f"at least {minimum}"
-        raise ValueError(f"{name} must be {bound}, not {value!r}")
-    return value
 
 
 class _Workers:
@@ -61,13 +55,14 @@ class _Workers:
     unreferenced pool can be collected (its finalizer closes the queue and
     the workers finish what is queued, then exit)."""
 
-    def __init__(self, name_prefix, initializer, initargs):
+    def __init__(self, name_prefix: str, initializer: Callable[..., object] | None,
+                 initargs: tuple[Any, ...]) -> None:
         self.name_prefix = name_prefix
         self.initializer = initializer
         self.initargs = initargs
-        self.threads = []
+        self.threads: list[threading.Thread] = []
 
-    def start(self, core):
+    def start(self, core: _core._PoolCore) -> None:
         """Called by the core when a task needs a worker and none is idle."""
         if _exiting:
             raise RuntimeError(_EXITING)
@@ -85,7 +80,7 @@ class _Workers:
         self.threads.append(thread)
 
 
-def _work(core, initializer, initargs):
+def _work(core: _core._PoolCore, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
     """A worker thread: run the initializer, then tasks until shutdown."""
     if initializer is not None:
         try:
@@ -103,7 +98,7 @@ def _work(core, initializer, initargs):
     core.work()
 
 
-def _cancel_dropped(future):
+def _cancel_dropped(future: Future[Any]) -> None:
     """Cancels the future of a task dropped from the queue, and notifies it
     as a worker would have on taking it (concurrent.futures.wait counts a
     future done only once notified)."""
@@ -132,49 +127,51 @@ class ThreadPool(Initialized, _cf.ThreadPoolExecutor):
 
     _INIT_MARK = "_core"
 
-    def __init__(self, max_workers=None, *, max_pending=None, thread_name_prefix="",
-                 initializer=None, initargs=()):
+    def __init__(self, max_workers: int | None = None, *, max_pending: int | None = None,
+                 thread_name_prefix: str = "", initializer: Callable[..., object] | None = None,
+                 initargs: Iterable[Any] = ()) -> None:
         if max_workers is None:
             max_workers = min(32, (os.cpu_count() or 1) + 4)
-        max_workers = _check_count("max_workers", max_workers, 1)
+        # (the stdlib's words for max_workers)
+        max_workers = _checks.count("max_workers", max_workers, minimum=1, bound="greater than 0")
         if max_pending is not None:
-            max_pending = _check_count("max_pending", max_pending, 0)
+            max_pending = _checks.count("max_pending", max_pending, bound="at least 0")
         if not isinstance(thread_name_prefix, str):
             raise TypeError(f"thread_name_prefix must be a str, not {type(thread_name_prefix).__name__}")
         if initializer is not None and not callable(initializer):
             raise TypeError(f"initializer must be callable, not {type(initializer).__name__} {initializer!r}")
-        initargs = tuple(initargs)
+        args = tuple(initargs)
 
         name_prefix = thread_name_prefix or f"ThreadPool-{next(_pool_numbers)}"
-        self._workers = _Workers(name_prefix, initializer, initargs)
+        self._workers = _Workers(name_prefix, initializer, args)
         self._core = _core._PoolCore(max_workers, max_pending, self._workers.start, Future)
         # ThreadPoolExecutor's attributes that code in the wild reads.
         self._max_workers = max_workers
         self._thread_name_prefix = name_prefix
-        self._threads = self._workers.threads
+        self._threads = self._workers.threads  # type: ignore[assignment]  # (a list here, a set in the stdlib: both iterate)
         self._max_pending = max_pending
         weakref.finalize(self, self._core.close, False, RuntimeError, _SHUT_DOWN)
         _pools.add(self)
 
     @property
-    def max_pending(self):
+    def max_pending(self) -> int | None:
         """The bound on queued tasks given at construction (None: unbounded)."""
         return self._max_pending
 
-    def submit(self, fn, /, *args, **kwargs):
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
         """Schedule fn(*args, **kwargs) and return a Future for its result.
 
         Blocks while max_pending tasks are already waiting for a worker.
         Raises RuntimeError after shutdown(), BrokenThreadPool if an
         initializer failed, TypeError if fn is not callable.
         """
-        return self._core.submit(fn, args, kwargs or None, True)
+        return self._core.submit(fn, args, kwargs or None, True)  # type: ignore[no-any-return]
 
-    def submit_nowait(self, fn, /, *args, **kwargs):
+    def submit_nowait(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
         """As submit(), but raise fastchan.Full rather than wait for room."""
-        return self._core.submit(fn, args, kwargs or None, False)
+        return self._core.submit(fn, args, kwargs or None, False)  # type: ignore[no-any-return]
 
-    def shutdown(self, wait=True, *, cancel_futures=False):
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop accepting tasks; the queued ones still run unless
         cancel_futures is true, which cancels them. With wait, return once
         every worker has finished (a worker calling this does not wait for
@@ -187,31 +184,32 @@ class ThreadPool(Initialized, _cf.ThreadPoolExecutor):
                 if thread is not current:
                     thread.join()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         core = self._core
         state = "shut down" if core.closed else "running"
         return (f"<{type(self).__module__}.{type(self).__qualname__} {state} "
                 f"max_workers={self._max_workers} max_pending={self._max_pending} "
                 f"threads={core.started_workers} queued={core.queued}>")
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):
+    def map(self, fn: Callable[..., R], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int = 1) -> Iterator[R]:
         """Executor.map: fn applied to the iterables' items, the results in
         order (chunksize is accepted and ignored, as by ThreadPoolExecutor)."""
         self._core  # (an uninitialized pool raises here, not at the first result)
         return super().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
 
-    def __enter__(self):
+    def __enter__(self) -> ThreadPool:
         self._core
         return self
 
     # __exit__ (shutdown(wait=True)) is inherited.
 
 
-_default_pool = None
+_default_pool: ThreadPool | None = None
 _default_pool_lock = threading.Lock()
 
 
-def _shared_pool():
+def _shared_pool() -> ThreadPool:
     global _default_pool
     pool = _default_pool
     if pool is None:
@@ -222,7 +220,7 @@ def _shared_pool():
     return pool
 
 
-async def to_thread(func, /, *args, **kwargs):
+async def to_thread(func: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
     """Run func(*args, **kwargs) in a worker thread and await its result.
 
     A drop-in for asyncio.to_thread: the current contextvars are copied to
@@ -232,6 +230,8 @@ async def to_thread(func, /, *args, **kwargs):
     by the process. Cancelling the await before the call starts means it
     never starts; a call already running finishes and its result is dropped.
     """
+    import asyncio  # (loaded: this runs in a task)
+
     loop = asyncio.get_running_loop()
     if not callable(func):
         raise TypeError(f"func must be callable, not {type(func).__name__} {func!r}")
@@ -246,19 +246,19 @@ async def to_thread(func, /, *args, **kwargs):
         # Finished while we spun: still give the other tasks their turn, as
         # awaiting a thread always does.
         await asyncio.sleep(0)
-        return call.result()
-    future = loop.create_future()
-    from .asyncio import _waker_for  # (the loop adapter; asyncio is in use here)
+        return call.result()  # type: ignore[no-any-return]
+    future: AsyncFuture[R] = loop.create_future()
+    from ._waiting import waker_for  # (the loop adapter)
 
-    call.attach(future, _waker_for(loop))
+    call.attach(future, waker_for(loop))
     return await future
 
 
-def _call(func, args, kwargs):
+def _call(func: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
     return func(*args, **kwargs)
 
 
-def _join_at_exit():
+def _join_at_exit() -> None:
     """Run by threading before it joins non-daemon threads at exit: the
     workers finish what is queued, then exit, and are joined (as
     ThreadPoolExecutor's are)."""
@@ -272,7 +272,7 @@ def _join_at_exit():
         thread.join()
 
 
-def _after_fork_in_child():
+def _after_fork_in_child() -> None:
     """The child has none of the parent's worker threads: the parent's pools
     refuse new tasks, and the shared pool is made anew on first use."""
     global _default_pool
@@ -285,6 +285,6 @@ def _after_fork_in_child():
             _cancel_dropped(future)
 
 
-threading._register_atexit(_join_at_exit)
+threading._register_atexit(_join_at_exit)  # type: ignore[attr-defined]  # (what concurrent.futures.thread uses)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -53,8 +53,9 @@ struct QueueOp {
     bool finished;
 };
 
-// asyncio's get_running_loop and fastchan's waker_for(loop), given by
-// fastchan.asyncio when it adds these methods (GIL-protected).
+// asyncio's get_running_loop (looked up at the first wait) and fastchan's
+// waker_for(loop), given by fastchan.asyncio when it adds these methods
+// (GIL-protected).
 PyObject* g_get_running_loop = nullptr;
 PyObject* g_waker_for = nullptr;
 PyObject* g_blocking_name = nullptr;  // "_asyncio_future_blocking"
@@ -139,6 +140,13 @@ PySendResult finish_with(QueueOp* op, Status s, PyObject** result) {
 // running loop for the task to wait on.
 PySendResult park(QueueOp* op, PyQueue* q, PyObject** result) {
     *result = nullptr;
+    if (g_get_running_loop == nullptr) {  // (not at import: `import fastchan` does not import asyncio)
+        PyObject* asyncio = PyImport_ImportModule("asyncio");
+        if (asyncio == nullptr) return PYGEN_ERROR;
+        g_get_running_loop = PyObject_GetAttrString(asyncio, "get_running_loop");
+        Py_DECREF(asyncio);
+        if (g_get_running_loop == nullptr) return PYGEN_ERROR;
+    }
     PyObject* loop = PyObject_CallNoArgs(g_get_running_loop);
     if (loop == nullptr) return PYGEN_ERROR;
     PyObject* waker = waker_for(loop);
@@ -295,23 +303,22 @@ PyObject* async_join(PyObject* self, PyObject*) { return make_op(self, OpKind::j
 
 PyMethodDef kAsyncGet = {
     "get", async_get, METH_NOARGS,
-    "get()\n--\n\nRemove and return an item; wait until one is available (awaitable).\n\n"
+    "get($self)\n--\n\nRemove and return an item; wait until one is available (awaitable).\n\n"
     "Raises QueueShutDown if the queue has been shut down and is empty, or\n"
     "at once after shutdown(immediate=True)."};
 PyMethodDef kAsyncPut = {
     "put", async_put, METH_O,
-    "put(item)\n--\n\nPut an item into the queue; wait for a free slot if it is full\n"
+    "put($self, item)\n--\n\nPut an item into the queue; wait for a free slot if it is full\n"
     "(awaitable). Raises QueueShutDown if the queue has been shut down."};
 PyMethodDef kAsyncJoin = {
     "join", async_join, METH_NOARGS,
-    "join()\n--\n\nWait until every item put has been gotten and marked done (awaitable)."};
+    "join($self)\n--\n\nWait until every item put has been gotten and marked done (awaitable)."};
 
 }  // namespace
 
 void add_async_fast_methods(py::handle cls, py::handle waker_for) {
     if (PyType_Ready(&QueueOpType) < 0) throw py::error_already_set();
     if (g_blocking_name == nullptr) {
-        g_get_running_loop = py::object(py::module_::import("asyncio").attr("get_running_loop")).release().ptr();
         g_blocking_name = PyUnicode_InternFromString("_asyncio_future_blocking");
         if (g_blocking_name == nullptr) throw py::error_already_set();
     }

@@ -99,7 +99,7 @@ PyObject* queue_full(PyObject* self, PyObject*) {
 
 PyMethodDef kPut = {
     "put", FASTCALL_KW(queue_put), METH_FASTCALL | METH_KEYWORDS,
-    "put(item, block=True, timeout=None)\n--\n\n"
+    "put($self, item, block=True, timeout=None)\n--\n\n"
     "Put an item into the queue.\n\n"
     "If 'block' is true and 'timeout' is None, wait until a free slot is\n"
     "available (the GIL is released while waiting). If 'timeout' is a\n"
@@ -108,7 +108,7 @@ PyMethodDef kPut = {
     "raise Full ('timeout' is ignored). Raises ShutDown once shut down."};
 PyMethodDef kGet = {
     "get", FASTCALL_KW(queue_get), METH_FASTCALL | METH_KEYWORDS,
-    "get(block=True, timeout=None)\n--\n\n"
+    "get($self, block=True, timeout=None)\n--\n\n"
     "Remove and return an item from the queue.\n\n"
     "If 'block' is true and 'timeout' is None, wait until an item is\n"
     "available (the GIL is released while waiting). If 'timeout' is a\n"
@@ -118,21 +118,21 @@ PyMethodDef kGet = {
     "empty, or at once after shutdown(immediate=True)."};
 PyMethodDef kPutNowait = {
     "put_nowait", reinterpret_cast<PyCFunction>(queue_put_nowait), METH_O,
-    "put_nowait(item)\n--\n\nPut an item only if a free slot is available now, else raise Full."};
+    "put_nowait($self, item)\n--\n\nPut an item only if a free slot is available now, else raise Full."};
 PyMethodDef kGetNowait = {
     "get_nowait", reinterpret_cast<PyCFunction>(queue_get_nowait), METH_NOARGS,
-    "get_nowait()\n--\n\nRemove and return an item if one is available now, else raise Empty."};
+    "get_nowait($self)\n--\n\nRemove and return an item if one is available now, else raise Empty."};
 PyMethodDef kQsize = {"qsize", reinterpret_cast<PyCFunction>(queue_qsize), METH_NOARGS,
-                      "qsize()\n--\n\nReturn the number of items in the queue (a snapshot)."};
+                      "qsize($self)\n--\n\nReturn the number of items in the queue (a snapshot)."};
 PyMethodDef kEmpty = {"empty", reinterpret_cast<PyCFunction>(queue_empty), METH_NOARGS,
-                      "empty()\n--\n\nReturn True if the queue is empty now (a snapshot)."};
+                      "empty($self)\n--\n\nReturn True if the queue is empty now (a snapshot)."};
 PyMethodDef kFull = {"full", reinterpret_cast<PyCFunction>(queue_full), METH_NOARGS,
-                     "full()\n--\n\nReturn True if the queue is full now (a snapshot)."};
+                     "full($self)\n--\n\nReturn True if the queue is full now (a snapshot)."};
 
 
 PyMethodDef kSimplePut = {
     "put", FASTCALL_KW(queue_put), METH_FASTCALL | METH_KEYWORDS,
-    "put(item, block=True, timeout=None)\n--\n\n"
+    "put($self, item, block=True, timeout=None)\n--\n\n"
     "Put the item on the queue. Never blocks: 'block' and 'timeout' exist\n"
     "for compatibility with Queue.put()."};
 
