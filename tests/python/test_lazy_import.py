@@ -26,8 +26,6 @@ def test_import_fastchan_does_not_import(module):
     assert run(f"import sys, fastchan; print({module!r} in sys.modules)") == ["False"]
 
 
-@pytest.mark.xfail(strict=True, reason="the native module's init imports concurrent.futures._base "
-                   "(cpp/src/py_task.cpp FutureProtocol::load, from register_pool): it could load on first use")
 def test_import_fastchan_does_not_import_concurrent_futures():
     assert run("import sys, fastchan; print('concurrent.futures' in sys.modules)") == ["False"]
 
