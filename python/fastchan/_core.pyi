@@ -1,10 +1,15 @@
 """Type stubs for fastchan's native module."""
 
-from typing import Any, Callable, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 FIFO: int
 LIFO: int
 PRIORITY: int
+# The native dtype list: each dtype as .dtype gives it (None for objects) to
+# its capsule code; each dtype get_many(as_array=True) serves to its
+# array.array typecode.
+DTYPES: Dict[Optional[str], int]
+ARRAY_TYPECODES: Dict[str, str]
 
 class _QueueCore:
     def __init__(self, maxsize: int = 0, kind: int = 0, dtype: Optional[str] = None) -> None: ...

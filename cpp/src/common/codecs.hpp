@@ -10,53 +10,22 @@
 #include <new>
 #include <string>
 
+#include "common/dtypes.hpp"
 #include "common/faults.hpp"
 
 namespace fastchan::binding {
-
-// What a typed channel or queue stores; `object` is any Python object.
-enum class Dtype : int { object = 0, int64 = 1, float64 = 2, bytes = 3 };
-
-// The dtype's name as Python spells it ("int64"...), or nullptr for object.
-inline const char* dtype_name(Dtype d) noexcept {
-    switch (d) {
-        case Dtype::int64: return "int64";
-        case Dtype::float64: return "float64";
-        case Dtype::bytes: return "bytes";
-        case Dtype::object: break;
-    }
-    return nullptr;
-}
-
-// dtype: None, "object", "int64", "float64" or "bytes". False with
-// TypeError/ValueError naming the value otherwise.
-inline bool parse_dtype(PyObject* obj, Dtype& out) {
-    out = Dtype::object;
-    if (obj == nullptr || obj == Py_None) return true;
-    if (!PyUnicode_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "dtype must be 'int64', 'float64', 'bytes' or None, not %.100s %R",
-                     Py_TYPE(obj)->tp_name, obj);
-        return false;
-    }
-    for (Dtype d : {Dtype::int64, Dtype::float64, Dtype::bytes}) {
-        if (PyUnicode_CompareWithASCIIString(obj, dtype_name(d)) == 0) return out = d, true;
-    }
-    if (PyUnicode_CompareWithASCIIString(obj, "object") == 0) return true;
-    PyErr_Format(PyExc_ValueError, "dtype must be 'int64', 'float64', 'bytes' or None, not %R", obj);
-    return false;
-}
 
 // from_py: a native value from a borrowed object, or false with TypeError /
 // OverflowError set (naming the value) and `out` untouched.
 // to_py: a new reference holding the value, or nullptr on MemoryError (then
 // the value is untouched: the caller puts it back). An object is consumed.
 // release: lets go of a value that will never reach Python.
+// Each dtype of FASTCHAN_DTYPES (fastchan/dtypes.hpp) has one.
 template <class T>
 struct Codec;
 
 template <>
 struct Codec<PyObject*> {
-    static constexpr Dtype dtype = Dtype::object;
     static bool from_py(PyObject* obj, PyObject*& out) {
         Py_INCREF(obj);
         out = obj;
@@ -70,7 +39,6 @@ struct Codec<PyObject*> {
 // is a TypeError (floats included), and what does not fit an OverflowError.
 template <>
 struct Codec<std::int64_t> {
-    static constexpr Dtype dtype = Dtype::int64;
     static bool from_py(PyObject* obj, std::int64_t& out) {
         if (!PyLong_Check(obj) && !PyIndex_Check(obj)) {
             PyErr_Format(PyExc_TypeError, "an int64 item must be an int, not %.100s %R", Py_TYPE(obj)->tp_name,
@@ -97,7 +65,6 @@ struct Codec<std::int64_t> {
 // __index__; an int too large for a double is an OverflowError.
 template <>
 struct Codec<double> {
-    static constexpr Dtype dtype = Dtype::float64;
     static bool from_py(PyObject* obj, double& out) {
         if (PyFloat_CheckExact(obj)) return out = PyFloat_AS_DOUBLE(obj), true;
         if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyComplex_Check(obj) || !PyNumber_Check(obj)) {
@@ -126,7 +93,6 @@ struct Codec<double> {
 // back as bytes. A str is a TypeError: encode it first.
 template <>
 struct Codec<std::string> {
-    static constexpr Dtype dtype = Dtype::bytes;
     static bool from_py(PyObject* obj, std::string& out) {
         if (PyBytes_CheckExact(obj)) return assign(out, PyBytes_AS_STRING(obj), PyBytes_GET_SIZE(obj));
         Py_buffer view;
