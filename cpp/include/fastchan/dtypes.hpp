@@ -47,6 +47,12 @@ struct DtypeTraits;
 FASTCHAN_DTYPES(FASTCHAN_DTYPE_TRAITS)
 #undef FASTCHAN_DTYPE_TRAITS
 
+// True for the C++ types FASTCHAN_DTYPES lists.
+template <class T, class = void>
+inline constexpr bool is_dtype = false;
+template <class T>
+inline constexpr bool is_dtype<T, std::void_t<decltype(DtypeTraits<T>::code)>> = true;
+
 template <class... Ts>
 struct TypeList {};
 

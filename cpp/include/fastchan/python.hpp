@@ -78,7 +78,9 @@ struct ChannelExport {
 // listed in fastchan/dtypes.hpp.
 template <class T>
 constexpr int dtype_code() {
-    return DtypeTraits<T>::code;  // (incomplete type: T is no dtype)
+    static_assert(is_dtype<T>, "T must be a type FASTCHAN_DTYPES lists (fastchan/dtypes.hpp): PyObject*, "
+                               "std::int64_t, double, std::string...");
+    return DtypeTraits<T>::code;
 }
 
 inline const char* dtype_label(int code) {

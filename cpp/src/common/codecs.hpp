@@ -1,14 +1,16 @@
 // Typed channels and queues keep their items natively (int64_t, double,
-// std::string) and convert only at the Python boundary. A Codec<T> is that
-// conversion; Codec<PyObject*> keeps plain Python objects (one strong
-// reference per item held). All of it runs with the GIL held.
+// std::string: their dtypes) and convert only at the Python boundary. A
+// Codec<T> is that conversion; Codec<PyObject*> keeps plain Python objects
+// (one strong reference per item held). All of it runs with the GIL held.
 #pragma once
 
 #include <Python.h>
 
 #include <cstdint>
+#include <limits>
 #include <new>
 #include <string>
+#include <type_traits>
 
 #include "common/dtypes.hpp"
 #include "common/faults.hpp"
@@ -20,9 +22,37 @@ namespace fastchan::binding {
 // to_py: a new reference holding the value, or nullptr on MemoryError (then
 // the value is untouched: the caller puts it back). An object is consumed.
 // release: lets go of a value that will never reach Python.
-// Each dtype of FASTCHAN_DTYPES (fastchan/dtypes.hpp) has one.
+// Each dtype of FASTCHAN_DTYPES (fastchan/dtypes.hpp) has one. The primary
+// template serves signed integers (int64...), as array.array('q') does:
+// ints and objects with __index__; anything else is a TypeError (floats
+// included), and what does not fit an OverflowError. So a new signed
+// integer dtype needs no codec of its own.
 template <class T>
-struct Codec;
+struct Codec {
+    static_assert(std::is_integral_v<T> && std::is_signed_v<T> && sizeof(T) <= sizeof(long long),
+                  "a dtype other than a signed integer needs its own Codec");
+    static bool from_py(PyObject* obj, T& out) {
+        if (!PyLong_Check(obj) && !PyIndex_Check(obj)) {
+            PyErr_Format(PyExc_TypeError, "an %s item must be an int, not %.100s %R", DtypeTraits<T>::name,
+                         Py_TYPE(obj)->tp_name, obj);
+            return false;
+        }
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+        if (overflow == 0 && v == -1 && PyErr_Occurred()) return false;  // __index__ raised
+        // (The range test folds away for int64.)
+        if (overflow != 0 || v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
+            PyErr_Format(PyExc_OverflowError, "%R does not fit in an %s item", obj, DtypeTraits<T>::name);
+            return false;
+        }
+        out = static_cast<T>(v);
+        return true;
+    }
+    static PyObject* to_py(T& value) {
+        return fault_strikes(Fault::to_python) ? PyErr_NoMemory() : PyLong_FromLongLong(value);
+    }
+    static void release(T&) {}
+};
 
 template <>
 struct Codec<PyObject*> {
@@ -33,32 +63,6 @@ struct Codec<PyObject*> {
     }
     static PyObject* to_py(PyObject*& value) { return value; }
     static void release(PyObject*& value) { Py_DECREF(value); }
-};
-
-// As array.array('q') does: ints and objects with __index__; anything else
-// is a TypeError (floats included), and what does not fit an OverflowError.
-template <>
-struct Codec<std::int64_t> {
-    static bool from_py(PyObject* obj, std::int64_t& out) {
-        if (!PyLong_Check(obj) && !PyIndex_Check(obj)) {
-            PyErr_Format(PyExc_TypeError, "an int64 item must be an int, not %.100s %R", Py_TYPE(obj)->tp_name,
-                         obj);
-            return false;
-        }
-        int overflow = 0;
-        long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
-        if (overflow != 0) {
-            PyErr_Format(PyExc_OverflowError, "%R does not fit in an int64 item", obj);
-            return false;
-        }
-        if (v == -1 && PyErr_Occurred()) return false;  // __index__ raised
-        out = v;
-        return true;
-    }
-    static PyObject* to_py(std::int64_t& value) {
-        return fault_strikes(Fault::to_python) ? PyErr_NoMemory() : PyLong_FromLongLong(value);
-    }
-    static void release(std::int64_t&) {}
 };
 
 // As array.array('d') does: floats, ints and objects with __float__ or
