@@ -25,7 +25,8 @@
     X(PyObject*, object, 0, "", "")                   \
     X(std::int64_t, int64, 1, "ql", "q")              \
     X(double, float64, 2, "d", "d")                   \
-    X(std::string, bytes, 3, "", "")
+    X(std::string, bytes, 3, "", "")                  \
+    /* a new dtype: one line above this one */
 
 namespace fastchan::python {
 
