@@ -57,10 +57,22 @@ PYBIND11_MODULE_EXEC(_core, m) {
     m.attr("EMPTY") = empty_marker;
     g_empty_marker = empty_marker.release().ptr();
 
-    // get_many(as_array=True) builds array.array objects.
-    g_array.type = py::object(py::module_::import("array").attr("array")).release().ptr();
-    g_array.int64 = py::str("q").release().ptr();
-    g_array.float64 = py::str("d").release().ptr();
+    // The dtype list (FASTCHAN_DTYPES), for the Python layer to read rather
+    // than repeat: DTYPES maps each dtype as .dtype gives it (None for
+    // objects) to its capsule code; ARRAY_TYPECODES each dtype that
+    // get_many(as_array=True) serves to its array.array typecode.
+    g_array_type = py::object(py::module_::import("array").attr("array")).release().ptr();
+    py::dict dtypes, typecodes;
+    for_each_dtype([&](auto tag) {
+        using T = typename decltype(tag)::type;
+        dtypes[dtype_object(dtype_of<T>)] = DtypeTraits<T>::code;
+        if constexpr (has_typecode<T>) {
+            g_array_typecode<T> = py::str(DtypeTraits<T>::typecode).release().ptr();
+            typecodes[DtypeTraits<T>::name] = py::reinterpret_borrow<py::str>(g_array_typecode<T>);
+        }
+    });
+    m.attr("DTYPES") = dtypes;
+    m.attr("ARRAY_TYPECODES") = typecodes;
 
     m.def(
         "_set_main_thread", [](unsigned long ident) { g_main_thread.store(ident); },

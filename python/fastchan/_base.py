@@ -80,8 +80,14 @@ class Initialized:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
 
 
-# array.array typecodes of the dtypes get_many(as_array=True) serves.
-TYPECODES = {"int64": "q", "float64": "d"}
+# array.array typecodes of the dtypes get_many(as_array=True) serves, from
+# the native dtype list (FASTCHAN_DTYPES in fastchan/dtypes.hpp).
+TYPECODES = dict(_core.ARRAY_TYPECODES)
+
+
+def _choices(names: dict[str, str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
 
 
 if TYPE_CHECKING:
@@ -96,4 +102,4 @@ def check_as_array(channel_or_queue: _HasDtype) -> None:
     """ValueError (before anything is taken) unless as_array can serve its dtype."""
     if channel_or_queue.dtype not in TYPECODES:
         dtype = "None (objects)" if channel_or_queue.dtype is None else channel_or_queue.dtype
-        raise ValueError(f"as_array=True needs dtype 'int64' or 'float64', not {dtype}")
+        raise ValueError(f"as_array=True needs dtype {_choices(TYPECODES)}, not {dtype}")

@@ -9,6 +9,11 @@ LIFO: int
 PRIORITY: int
 EMPTY: object
 CLOSED: object
+# The native dtype list: each dtype as .dtype gives it (None for objects) to
+# its capsule code; each dtype get_many(as_array=True) serves to its
+# array.array typecode.
+DTYPES: dict[str | None, int]
+ARRAY_TYPECODES: dict[str, str]
 
 class _QueueCore:
     # The second form makes a view sharing `same`'s native queue (sync_q/async_q).

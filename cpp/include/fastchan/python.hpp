@@ -11,9 +11,9 @@
 //   ...                                           // keep `ch` until the thread is done:
 //   producer.join();                              // (examples/cpp_extension/squares.cpp)
 //
-// dtype and T: "int64" std::int64_t, "float64" double, "bytes" std::string,
-// None (objects) PyObject* (each item a strong reference: take and drop them
-// with the GIL held).
+// dtype and T: as fastchan/dtypes.hpp lists them ("int64" std::int64_t,
+// "float64" double, "bytes" std::string, None (objects) PyObject*: each item
+// a strong reference, taken and dropped with the GIL held).
 //
 // How: obj.__fastchan_channel__() returns a capsule named
 // "fastchan.Channel" whose pointer is a ChannelExport. Both sides run the
@@ -36,6 +36,7 @@
 #include <utility>
 
 #include "channel.hpp"
+#include "dtypes.hpp"
 
 #define FASTCHAN_PYTHON_STR2(x) #x
 #define FASTCHAN_PYTHON_STR(x) FASTCHAN_PYTHON_STR2(x)
@@ -66,28 +67,28 @@ inline constexpr const char kStdlibAbi[] =
 // any later layout can still be told apart.
 struct ChannelExport {
     unsigned abi_version;      // kAbiVersion of the fastchan that made it
-    int dtype;                 // 0 objects, 1 int64, 2 float64, 3 bytes
+    int dtype;                 // the code in fastchan/dtypes.hpp (0 objects, 1 int64...)
     std::size_t channel_size;  // sizeof(Channel<T>) in that build
     std::size_t item_size;     // sizeof(T) in that build
     const char* stdlib_abi;    // its kStdlibAbi
     void* channel;             // Channel<T>*
 };
 
-// The dtype code (ChannelExport::dtype) and name of each item type.
+// The dtype code (ChannelExport::dtype) and label of each item type, as
+// listed in fastchan/dtypes.hpp.
 template <class T>
 constexpr int dtype_code() {
-    if constexpr (std::is_same_v<T, PyObject*>) return 0;
-    else if constexpr (std::is_same_v<T, std::int64_t>) return 1;
-    else if constexpr (std::is_same_v<T, double>) return 2;
-    else {
-        static_assert(std::is_same_v<T, std::string>, "T must be PyObject*, std::int64_t, double or std::string");
-        return 3;
-    }
+    static_assert(is_dtype<T>, "T must be a type FASTCHAN_DTYPES lists (fastchan/dtypes.hpp): PyObject*, "
+                               "std::int64_t, double, std::string...");
+    return DtypeTraits<T>::code;
 }
 
 inline const char* dtype_label(int code) {
-    static const char* const names[] = {"None (objects)", "'int64'", "'float64'", "'bytes'"};
-    return code >= 0 && code < 4 ? names[code] : "unknown";
+#define FASTCHAN_DTYPE_LABEL(Type, Name, Code, ...) \
+    if (code == Code) return DtypeTraits<Type>::label;
+    FASTCHAN_DTYPES(FASTCHAN_DTYPE_LABEL)
+#undef FASTCHAN_DTYPE_LABEL
+    return "unknown";
 }
 
 // With the GIL held: the Channel<T> behind the fastchan.Channel `obj`, or

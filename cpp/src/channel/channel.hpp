@@ -1,8 +1,8 @@
 // PyChannel: the native channel behind fastchan.Channel. A
 // fastchan::Channel<T> of any flavor (rendezvous, bounded, unbounded), where
-// T is the channel's dtype: PyObject* (one strong reference per item held),
-// int64_t, double or std::string, converted only at the Python boundary
-// (codecs.hpp). Every method is called with the GIL held; blocking ones
+// T is the channel's dtype (FASTCHAN_DTYPES): PyObject* (one strong
+// reference per item held) or a native value converted only at the Python
+// boundary (codecs.hpp). Every method is called with the GIL held; blocking ones
 // release it only while they sleep (GilWait). Native code reaches the
 // Channel<T> itself through the capsule API (fastchan/python.hpp).
 #pragma once
@@ -100,7 +100,7 @@ public:
         return c == SIZE_MAX ? std::nullopt : std::optional<std::size_t>(c);
     }
     Dtype dtype() const {
-        return visit([](auto& ch) { return Codec<typename std::decay_t<decltype(ch)>::value_type>::dtype; });
+        return visit([](auto& ch) { return dtype_of<typename std::decay_t<decltype(ch)>::value_type>; });
     }
 
     // The Channel<T> behind it, or nullptr if its dtype is another.
@@ -110,7 +110,9 @@ public:
     }
 
 private:
-    using Any = detail::AnyFlavor<Channel<PyObject*>, Channel<std::int64_t>, Channel<double>, Channel<std::string>>;
+    template <class T>
+    using ChannelOf = TypeList<Channel<T>>;
+    using Any = EachDtypeOf<detail::AnyFlavor, ChannelOf>;  // every dtype's (FASTCHAN_DTYPES), in list order
 
     template <class T>
     static Any make_typed(std::optional<std::size_t> capacity) {
@@ -119,13 +121,7 @@ private:
     }
 
     static Any make(std::optional<std::size_t> capacity, Dtype dtype) {
-        switch (dtype) {
-            case Dtype::int64: return make_typed<std::int64_t>(capacity);
-            case Dtype::float64: return make_typed<double>(capacity);
-            case Dtype::bytes: return make_typed<std::string>(capacity);
-            case Dtype::object: break;
-        }
-        return make_typed<PyObject*>(capacity);
+        return with_dtype(dtype, [&](auto tag) { return make_typed<typename decltype(tag)::type>(capacity); });
     }
 
     Any channel_;

@@ -117,8 +117,10 @@ void register_channel(py::module_& m) {
                  return new PyChannel(capacity, d);
              }),
              py::arg("capacity"), py::arg("dtype") = py::none(),
-             "capacity: None for an unbounded channel, 0 for a rendezvous, n for n slots.\n"
-             "dtype: None (any object), 'int64', 'float64' or 'bytes' (stored natively).")
+             (std::string("capacity: None for an unbounded channel, 0 for a rendezvous, n for n slots.\n"
+                          "dtype: None (any object), or stored natively: ") +
+              typed_dtype_choices() + ".")
+                 .c_str())
         .def(
             "send",
             [](PyChannel& ch, py::handle item, py::handle timeout) {
@@ -187,7 +189,7 @@ void register_channel(py::module_& m) {
             "Send every item of `items`, in order, each as send() would. The timeout\n"
             "bounds the whole batch. ChannelClosed or TimeoutError say how many\n"
             "items were sent before. A typed channel converts the whole batch\n"
-            "first (an int64/float64 buffer such as array.array is copied as is),\n"
+            "first (a buffer of the dtype's format such as array.array is copied as is),\n"
             "so a bad item raises TypeError/OverflowError before any is sent.")
         .def(
             "get_many",
@@ -212,13 +214,15 @@ void register_channel(py::module_& m) {
                 });
             },
             py::arg("max_items"), py::arg("timeout") = py::none(), py::arg("as_array") = false,
-            "Wait (GIL released) for an item, then take whatever else is ready at\n"
-            "once: a list of 1 to max_items items, in order. ChannelClosed once the\n"
-            "channel is closed and drained, TimeoutError after timeout seconds.\n"
-            "as_array=True (dtype int64 or float64) returns an array.array instead.")
+            (std::string("Wait (GIL released) for an item, then take whatever else is ready at\n"
+                         "once: a list of 1 to max_items items, in order. ChannelClosed once the\n"
+                         "channel is closed and drained, TimeoutError after timeout seconds.\n"
+                         "as_array=True (dtype ") +
+             array_dtype_choices() + ") returns an array.array instead.")
+                .c_str())
         .def_property_readonly(
             "dtype", [](PyChannel& ch) { return dtype_object(ch.dtype()); },
-            "'int64', 'float64' or 'bytes' for a typed channel; None for objects.")
+            (std::string(typed_dtype_choices()) + " for a typed channel; None for objects.").c_str())
         .def(
             "_check_batch",
             [](PyChannel& ch, py::handle items) {

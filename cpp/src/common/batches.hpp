@@ -6,6 +6,7 @@
 
 #include <Python.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -76,8 +77,9 @@ inline py::iterator batch_items(py::handle items) {
 namespace detail_batches {
 
 // A buffer's struct format for one T item: its byte order (true: swap to
-// native), or false if the format is not T's ('q'/'l' of 8 bytes for
-// int64, 'd' for float64, with an optional '@', '=', '<', '>' or '!').
+// native), or false if the format is not T's (one of T's formats in
+// FASTCHAN_DTYPES, of sizeof(T) bytes, with an optional '@', '=', '<', '>'
+// or '!').
 template <class T>
 bool matches(const char* format, Py_ssize_t itemsize, bool& swap) {
     constexpr bool little = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
@@ -90,16 +92,22 @@ bool matches(const char* format, Py_ssize_t itemsize, bool& swap) {
         default: break;
     }
     if (itemsize != static_cast<Py_ssize_t>(sizeof(T)) || f[0] == '\0' || f[1] != '\0') return false;
-    return std::is_same_v<T, double> ? *f == 'd' : (*f == 'q' || *f == 'l');
+    return std::strchr(DtypeTraits<T>::formats, *f) != nullptr;
 }
 
 template <class T>
 T byteswapped(T value) {
-    static_assert(sizeof(T) == 8);
-    std::uint64_t bits;
-    std::memcpy(&bits, &value, 8);
-    bits = __builtin_bswap64(bits);
-    std::memcpy(&value, &bits, 8);
+    unsigned char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T));
+    if constexpr (sizeof(T) == 8) {  // the common case, as one instruction
+        std::uint64_t bits;
+        std::memcpy(&bits, bytes, 8);
+        bits = __builtin_bswap64(bits);
+        std::memcpy(bytes, &bits, 8);
+    } else {
+        std::reverse(bytes, bytes + sizeof(T));
+    }
+    std::memcpy(&value, bytes, sizeof(T));
     return value;
 }
 
@@ -107,13 +115,14 @@ T byteswapped(T value) {
 
 // The items of a batch to send, converted to T before any is sent, so a bad
 // item (TypeError/OverflowError naming it) leaves the channel untouched. A
-// 1-dimensional int64/float64 buffer of the matching format
-// (array.array('q'/'d'), a numpy array, in either byte order) is copied in
-// one go; other buffers are taken item by item (see batch_items).
+// 1-dimensional buffer of one of T's formats (array.array('q'/'d'), a numpy
+// array, in either byte order) is copied in one go; other buffers are taken
+// item by item (see batch_items).
 template <class T>
 std::vector<T> batch_from_py(py::handle items) {
     std::vector<T> out;
-    if constexpr (std::is_arithmetic_v<T>) {
+    if constexpr (has_buffer_format<T>) {
+        static_assert(std::is_trivially_copyable_v<T>, "a dtype with buffer formats is copied as bytes");
         Py_buffer view;
         if (PyObject_CheckBuffer(items.ptr()) &&
             PyObject_GetBuffer(items.ptr(), &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) == 0) {
@@ -189,38 +198,42 @@ PyObject* batch_to_list(std::vector<T>& items) {
     return list;
 }
 
-// array.array and its typecodes 'q' and 'd': set at module init
-// (register_channel), kept for the process.
-struct ArrayType {
-    PyObject* type = nullptr;
-    PyObject* int64 = nullptr;
-    PyObject* float64 = nullptr;
-};
-inline ArrayType g_array;
+// array.array, and each dtype's typecode as a str (nullptr if it has none):
+// set at module init, kept for the process.
+inline PyObject* g_array_type = nullptr;
+template <class T>
+inline PyObject* g_array_typecode = nullptr;
 
-// as_array: received int64/float64 items as a new array.array ('q' or
-// 'd'), or nullptr with the error set and the items untouched.
+// as_array: received items as a new array.array of T's typecode, or
+// nullptr with the error set and the items untouched.
 template <class T>
 PyObject* batch_to_array(const std::vector<T>& items) {
-    static_assert(std::is_arithmetic_v<T>);
+    static_assert(has_typecode<T> && std::is_trivially_copyable_v<T>);
     if (fault_strikes(Fault::to_python)) return PyErr_NoMemory();
-    PyObject* typecode = std::is_same_v<T, double> ? g_array.float64 : g_array.int64;
+    PyObject* typecode = g_array_typecode<T>;
     // array(typecode, bytes) takes the bytes as frombytes() would.
     PyObject* bytes = PyBytes_FromStringAndSize(reinterpret_cast<const char*>(items.data()),
                                                 static_cast<Py_ssize_t>(items.size() * sizeof(T)));
     if (bytes == nullptr) return nullptr;
-    PyObject* array = PyObject_CallFunctionObjArgs(g_array.type, typecode, bytes, nullptr);
+    PyObject* array = PyObject_CallFunctionObjArgs(g_array_type, typecode, bytes, nullptr);
     Py_DECREF(bytes);
     return array;
 }
 
-// as_array needs an int64/float64 dtype: checked before anything is
+// "'int64' or 'float64'": the dtypes as_array serves.
+inline const char* array_dtype_choices() {
+    static const std::string choices =
+        dtype_choices([](auto tag) { return has_typecode<typename decltype(tag)::type>; });
+    return choices.c_str();
+}
+
+// as_array needs a dtype with a typecode: checked before anything is
 // received (ValueError naming the dtype), so no item is taken for nothing.
 template <class T>
 void check_as_array(bool as_array) {
-    if (!as_array || std::is_arithmetic_v<T>) return;
-    const char* name = dtype_name(Codec<T>::dtype);
-    PyErr_Format(PyExc_ValueError, "as_array=True needs dtype 'int64' or 'float64', not %s",
+    if (!as_array || has_typecode<T>) return;
+    const char* name = dtype_name(dtype_of<T>);
+    PyErr_Format(PyExc_ValueError, "as_array=True needs dtype %s, not %s", array_dtype_choices(),
                  name ? name : "None (objects)");
     throw py::error_already_set();
 }
@@ -267,7 +280,7 @@ Status gather(Batch<T>& items, Flavor& flavor, Receive&& receive) {
 template <class T, class Flavor>
 py::object batch_result(std::vector<T>& items, bool as_array, Flavor& flavor) {
     PyObject* result;
-    if constexpr (std::is_arithmetic_v<T>) {
+    if constexpr (has_typecode<T>) {
         result = as_array ? batch_to_array(items) : batch_to_list(items);
     } else {
         result = batch_to_list(items);

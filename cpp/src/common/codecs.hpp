@@ -1,62 +1,61 @@
 // Typed channels and queues keep their items natively (int64_t, double,
-// std::string) and convert only at the Python boundary. A Codec<T> is that
-// conversion; Codec<PyObject*> keeps plain Python objects (one strong
-// reference per item held). All of it runs with the GIL held.
+// std::string: their dtypes) and convert only at the Python boundary. A
+// Codec<T> is that conversion; Codec<PyObject*> keeps plain Python objects
+// (one strong reference per item held). All of it runs with the GIL held.
 #pragma once
 
 #include <Python.h>
 
 #include <cstdint>
+#include <limits>
 #include <new>
 #include <string>
+#include <type_traits>
 
+#include "common/dtypes.hpp"
 #include "common/faults.hpp"
 
 namespace fastchan::binding {
-
-// What a typed channel or queue stores; `object` is any Python object.
-enum class Dtype : int { object = 0, int64 = 1, float64 = 2, bytes = 3 };
-
-// The dtype's name as Python spells it ("int64"...), or nullptr for object.
-inline const char* dtype_name(Dtype d) noexcept {
-    switch (d) {
-        case Dtype::int64: return "int64";
-        case Dtype::float64: return "float64";
-        case Dtype::bytes: return "bytes";
-        case Dtype::object: break;
-    }
-    return nullptr;
-}
-
-// dtype: None, "object", "int64", "float64" or "bytes". False with
-// TypeError/ValueError naming the value otherwise.
-inline bool parse_dtype(PyObject* obj, Dtype& out) {
-    out = Dtype::object;
-    if (obj == nullptr || obj == Py_None) return true;
-    if (!PyUnicode_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "dtype must be 'int64', 'float64', 'bytes' or None, not %.100s %R",
-                     Py_TYPE(obj)->tp_name, obj);
-        return false;
-    }
-    for (Dtype d : {Dtype::int64, Dtype::float64, Dtype::bytes}) {
-        if (PyUnicode_CompareWithASCIIString(obj, dtype_name(d)) == 0) return out = d, true;
-    }
-    if (PyUnicode_CompareWithASCIIString(obj, "object") == 0) return true;
-    PyErr_Format(PyExc_ValueError, "dtype must be 'int64', 'float64', 'bytes' or None, not %R", obj);
-    return false;
-}
 
 // from_py: a native value from a borrowed object, or false with TypeError /
 // OverflowError set (naming the value) and `out` untouched.
 // to_py: a new reference holding the value, or nullptr on MemoryError (then
 // the value is untouched: the caller puts it back). An object is consumed.
 // release: lets go of a value that will never reach Python.
+// Each dtype of FASTCHAN_DTYPES (fastchan/dtypes.hpp) has one. The primary
+// template serves signed integers (int64...), as array.array('q') does:
+// ints and objects with __index__; anything else is a TypeError (floats
+// included), and what does not fit an OverflowError. So a new signed
+// integer dtype needs no codec of its own.
 template <class T>
-struct Codec;
+struct Codec {
+    static_assert(std::is_integral_v<T> && std::is_signed_v<T> && sizeof(T) <= sizeof(long long),
+                  "a dtype other than a signed integer needs its own Codec");
+    static bool from_py(PyObject* obj, T& out) {
+        if (!PyLong_Check(obj) && !PyIndex_Check(obj)) {
+            PyErr_Format(PyExc_TypeError, "an %s item must be an int, not %.100s %R", DtypeTraits<T>::name,
+                         Py_TYPE(obj)->tp_name, obj);
+            return false;
+        }
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+        if (overflow == 0 && v == -1 && PyErr_Occurred()) return false;  // __index__ raised
+        // (The range test folds away for int64.)
+        if (overflow != 0 || v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
+            PyErr_Format(PyExc_OverflowError, "%R does not fit in an %s item", obj, DtypeTraits<T>::name);
+            return false;
+        }
+        out = static_cast<T>(v);
+        return true;
+    }
+    static PyObject* to_py(T& value) {
+        return fault_strikes(Fault::to_python) ? PyErr_NoMemory() : PyLong_FromLongLong(value);
+    }
+    static void release(T&) {}
+};
 
 template <>
 struct Codec<PyObject*> {
-    static constexpr Dtype dtype = Dtype::object;
     static bool from_py(PyObject* obj, PyObject*& out) {
         Py_INCREF(obj);
         out = obj;
@@ -66,38 +65,10 @@ struct Codec<PyObject*> {
     static void release(PyObject*& value) { Py_DECREF(value); }
 };
 
-// As array.array('q') does: ints and objects with __index__; anything else
-// is a TypeError (floats included), and what does not fit an OverflowError.
-template <>
-struct Codec<std::int64_t> {
-    static constexpr Dtype dtype = Dtype::int64;
-    static bool from_py(PyObject* obj, std::int64_t& out) {
-        if (!PyLong_Check(obj) && !PyIndex_Check(obj)) {
-            PyErr_Format(PyExc_TypeError, "an int64 item must be an int, not %.100s %R", Py_TYPE(obj)->tp_name,
-                         obj);
-            return false;
-        }
-        int overflow = 0;
-        long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
-        if (overflow != 0) {
-            PyErr_Format(PyExc_OverflowError, "%R does not fit in an int64 item", obj);
-            return false;
-        }
-        if (v == -1 && PyErr_Occurred()) return false;  // __index__ raised
-        out = v;
-        return true;
-    }
-    static PyObject* to_py(std::int64_t& value) {
-        return fault_strikes(Fault::to_python) ? PyErr_NoMemory() : PyLong_FromLongLong(value);
-    }
-    static void release(std::int64_t&) {}
-};
-
 // As array.array('d') does: floats, ints and objects with __float__ or
 // __index__; an int too large for a double is an OverflowError.
 template <>
 struct Codec<double> {
-    static constexpr Dtype dtype = Dtype::float64;
     static bool from_py(PyObject* obj, double& out) {
         if (PyFloat_CheckExact(obj)) return out = PyFloat_AS_DOUBLE(obj), true;
         if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyComplex_Check(obj) || !PyNumber_Check(obj)) {
@@ -126,7 +97,6 @@ struct Codec<double> {
 // back as bytes. A str is a TypeError: encode it first.
 template <>
 struct Codec<std::string> {
-    static constexpr Dtype dtype = Dtype::bytes;
     static bool from_py(PyObject* obj, std::string& out) {
         if (PyBytes_CheckExact(obj)) return assign(out, PyBytes_AS_STRING(obj), PyBytes_GET_SIZE(obj));
         Py_buffer view;

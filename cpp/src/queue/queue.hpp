@@ -1,7 +1,7 @@
 // PyQueue: the native queue behind fastchan.Queue, LifoQueue, PriorityQueue
 // and SimpleQueue (and their asyncio twins). Its items are Python objects
-// (one strong reference per buffered item) or, for a typed queue, int64_t,
-// double or std::string converted at the boundary (codecs.hpp). It keeps
+// (one strong reference per buffered item) or, for a typed queue, native
+// values of its dtype (FASTCHAN_DTYPES) converted at the boundary (codecs.hpp). It keeps
 // queue.Queue's task accounting (task_done/join) and Python 3.13's shutdown. Every method is called with the GIL held; blocking
 // ones release it only while they sleep (GilWait).
 //
@@ -49,12 +49,13 @@ class PyQueue {
     template <class T, flavors::Order order = flavors::Order::fifo>
     using List = Buffered<flavors::ListBuffer<T, order>>;
     using Heap = Buffered<ObjectHeap>;  // PriorityQueue of objects: Python's `<`
-    using Flavor = detail::AnyFlavor<Ring<PyObject*>, List<PyObject*>, List<PyObject*, flavors::Order::lifo>, Heap,
-                                     Ring<std::int64_t>, List<std::int64_t>, List<std::int64_t, flavors::Order::lifo>,
-                                     List<std::int64_t, flavors::Order::lowest>, Ring<double>, List<double>,
-                                     List<double, flavors::Order::lifo>, List<double, flavors::Order::lowest>,
-                                     Ring<std::string>, List<std::string>, List<std::string, flavors::Order::lifo>,
-                                     List<std::string, flavors::Order::lowest>>;
+    template <class T>
+    using Priority = std::conditional_t<std::is_same_v<T, PyObject*>, Heap, List<T, flavors::Order::lowest>>;
+    // Every dtype's four flavors (FASTCHAN_DTYPES), in list order: the
+    // objects' first, so their visit() tests the fewest branches.
+    template <class T>
+    using FlavorsOf = TypeList<Ring<T>, List<T>, List<T, flavors::Order::lifo>, Priority<T>>;
+    using Flavor = EachDtypeOf<detail::AnyFlavor, FlavorsOf>;
 
 public:
     PyQueue(Py_ssize_t maxsize, QueueKind kind, Dtype dtype = Dtype::object)
@@ -246,7 +247,7 @@ public:
     bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_relaxed); }
 
     Dtype dtype() {
-        return current().visit([](auto& f) { return Codec<typename std::decay_t<decltype(f)>::value_type>::dtype; });
+        return current().visit([](auto& f) { return dtype_of<typename std::decay_t<decltype(f)>::value_type>; });
     }
 
     // Calls fn(flavor&) on the buffered flavor behind it now (for typed
@@ -288,9 +289,7 @@ private:
                                       : std::numeric_limits<std::size_t>::max();
         switch (kind) {
             case QueueKind::lifo: return Flavor(std::in_place_type<List<T, flavors::Order::lifo>>, cap);
-            case QueueKind::priority:
-                if constexpr (std::is_same_v<T, PyObject*>) return Flavor(std::in_place_type<Heap>, cap);
-                else return Flavor(std::in_place_type<List<T, flavors::Order::lowest>>, cap);
+            case QueueKind::priority: return Flavor(std::in_place_type<Priority<T>>, cap);
             case QueueKind::fifo: break;
         }
         if (maxsize > 0 && maxsize <= kMaxRingSize) return Flavor(std::in_place_type<Ring<T>>, cap);
@@ -298,13 +297,7 @@ private:
     }
 
     static Flavor make_flavor(Py_ssize_t maxsize, QueueKind kind, Dtype dtype) {
-        switch (dtype) {
-            case Dtype::int64: return make_typed<std::int64_t>(maxsize, kind);
-            case Dtype::float64: return make_typed<double>(maxsize, kind);
-            case Dtype::bytes: return make_typed<std::string>(maxsize, kind);
-            case Dtype::object: break;
-        }
-        return make_typed<PyObject*>(maxsize, kind);
+        return with_dtype(dtype, [&](auto tag) { return make_typed<typename decltype(tag)::type>(maxsize, kind); });
     }
 
     // Takes every buffered item out: objects are appended to `objects`

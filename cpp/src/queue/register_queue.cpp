@@ -167,11 +167,12 @@ void add_batch_methods(Class& cls) {
                            bool as_array) { return get_many(q, max_items, block, timeout, as_array); },
             py::arg("max_items"), py::arg("block") = true, py::arg("timeout") = py::none(),
             py::arg("as_array") = false,
-            "Remove and return 1 to max_items items, in order: wait (as get(block,\n"
-            "timeout) would) for the first, then take whatever else is ready at once.\n"
-            "Raises Empty when there is nothing (non-blocking or after the timeout),\n"
-            "ShutDown once the queue is shut down and drained. as_array=True (dtype\n"
-            "int64 or float64) returns an array.array instead of a list.");
+            (std::string("Remove and return 1 to max_items items, in order: wait (as get(block,\n"
+                         "timeout) would) for the first, then take whatever else is ready at once.\n"
+                         "Raises Empty when there is nothing (non-blocking or after the timeout),\n"
+                         "ShutDown once the queue is shut down and drained. as_array=True (dtype\n") +
+             array_dtype_choices() + ") returns an array.array instead of a list.")
+                .c_str());
     cls.def("_check_batch", [](Queue& q, py::handle items) {
                 return q.visit([&](auto& f) {
                     return checked_batch<typename std::decay_t<decltype(f)>::value_type>(items);
@@ -180,7 +181,7 @@ void add_batch_methods(Class& cls) {
             "For the awaitable put_many: a typed queue's batch as a list, every item\n"
             "checked (TypeError/OverflowError before any is put); objects as given.");
     cls.def_property_readonly("dtype", [](Queue& q) { return dtype_object(q.dtype()); },
-                              "'int64', 'float64' or 'bytes' for a typed queue; None for objects.");
+                              (std::string(typed_dtype_choices()) + " for a typed queue; None for objects.").c_str());
 }
 
 }  // namespace
