@@ -40,7 +40,7 @@ import dataclasses
 import math
 import operator
 import sys
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Generic, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
 
 from .. import _loops
 from . import _state
@@ -157,7 +157,7 @@ class MemoryReceiveChannel(ReceiveEnd, Generic[_T]):
     if TYPE_CHECKING:
         def receive_nowait(self) -> _T: ...
         async def receive(self) -> _T: ...
-        def __aiter__(self) -> AsyncIterator[_T]: ...
+        def __aiter__(self) -> MemoryReceiveChannel[_T]: ...
         async def __anext__(self) -> _T: ...
 
     async def aclose(self) -> None:

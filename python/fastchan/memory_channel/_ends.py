@@ -16,13 +16,14 @@ from ._state import State, Waiter
 __all__ = ["Clone", "SendEnd", "ReceiveEnd"]
 
 _C = TypeVar("_C", bound="Clone")
+_W = TypeVar("_W", bound=Waiter)
 
 
 class Clone(Initialized):
     """What both ends share: open/closed bookkeeping and the context managers."""
 
     __slots__ = ("_state", "_closed", "_waiters")
-    _INIT_MARK = "_state"
+    _INIT_MARK = "_state"  # type: ignore[assignment]  # (the untyped base's default is None)
     # Must every send()/receive() yield to the loop (anyio), or only under
     # trio, where trio's channels always are checkpoints?
     _FULL_CHECKPOINTS: ClassVar[bool] = False
@@ -103,8 +104,7 @@ class Clone(Initialized):
         threads.park(waiter, queue, receiving, timeout)
         return waiter
 
-    def _enqueue(self, waiter_type: type[Waiter], queue: collections.OrderedDict[Waiter, Any],
-                 item: Any) -> Waiter:
+    def _enqueue(self, waiter_type: type[_W], queue: collections.OrderedDict[Waiter, Any], item: Any) -> _W:
         """Queues a new waiter of this handle; releases the lock the caller holds."""
         try:
             waiter = waiter_type(self)
