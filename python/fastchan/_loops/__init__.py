@@ -6,11 +6,13 @@ under one lock and parks each waiting operation in a queue as a Waiter
 waits, and that is what a module here provides:
 
     NAME                      the loop's name
-    running() -> bool         is the caller a task of this loop, in this thread?
+    running() -> object       truthy if the caller is a task of this loop, in this thread
     Waiter                    a Waiter whose wake() resumes the task from any thread
-    enter(full) -> awaitable | None   what an operation awaits before it acts
-                              (full: every operation must yield, as anyio's do)
-    leave() -> awaitable | None       what it awaits after acting without waiting
+    before_full, before_light, after   what an operation awaits (each a
+                              coroutine function, or None for nothing) before
+                              it acts (full: the front wants every operation
+                              to yield, as anyio's do) and after acting
+                              without waiting
     async park(waiter, queue, receiving)  waits until served; settles cancellation
 
 Supporting another loop is one more module and its name in LOOPS (checked in
@@ -40,21 +42,21 @@ def _adapter(name: str) -> ModuleType:
     return module
 
 
-def running() -> Optional[ModuleType]:
-    """The adapter of the event loop the caller runs in, or None."""
+def running(modules: dict[str, ModuleType] = sys.modules) -> Optional[ModuleType]:
+    """The adapter of the event loop the caller runs in, or None. (Called
+    by every send and receive: kept to a few dict look-ups.)"""
     for library, name in LOOPS:
-        if library in sys.modules:
-            adapter = _adapters.get(name) or _adapter(name)
+        if library in modules:
+            adapter = _adapters.get(name)
+            if adapter is None:
+                adapter = _adapter(name)
             if adapter.running():
                 return adapter
     return None
 
 
-def current(operation: str) -> ModuleType:
-    """The adapter of the caller's event loop; RuntimeError outside one."""
-    adapter = running()
-    if adapter is None:
-        raise RuntimeError(
-            f"{operation} must be awaited in a task of a trio run or an asyncio event loop, "
-            "and none is running in this thread")
-    return adapter
+def none_running(operation: str) -> ModuleType:
+    """Raises the RuntimeError of an operation awaited outside an event loop."""
+    raise RuntimeError(
+        f"{operation} must be awaited in a task of a trio run or an asyncio event loop, "
+        "and none is running in this thread")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import types
-from typing import Any, Generator, Optional
+from typing import Any, Generator
 
 from ..memory_channel._state import Waiter as _Waiter
 
@@ -13,8 +13,7 @@ NAME = "asyncio"
 _get_running_loop = asyncio._get_running_loop  # the C accessor: no RuntimeError, no warning
 
 
-def running() -> bool:
-    return _get_running_loop() is not None
+running = _get_running_loop  # (the running loop is truthy; None outside one)
 
 
 class Waiter(_Waiter):
@@ -52,12 +51,9 @@ def _yield() -> Generator[None, None, None]:
     yield  # what asyncio.sleep(0) does: a task step ends, and a pending cancel lands here
 
 
-def enter(full: bool) -> Optional[Any]:
-    return _yield() if full else None
-
-
-def leave() -> None:
-    return None
+before_full = _yield  # anyio yields first: a cancelled scope's cancel lands there
+before_light = None  # (the trio front under asyncio: no yield, as before)
+after = None
 
 
 async def park(waiter: Waiter, queue: collections.OrderedDict[Any, Any], receiving: bool) -> None:

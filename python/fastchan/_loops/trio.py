@@ -57,12 +57,8 @@ class Waiter(_Waiter):
 
 # trio's own channels check for cancellation, act, then yield shielded: an
 # operation that did not wait is still a full checkpoint.
-def enter(full: bool) -> Any:
-    return _lowlevel.checkpoint_if_cancelled()
-
-
-def leave() -> Any:
-    return _lowlevel.cancel_shielded_checkpoint()
+before_full = before_light = _lowlevel.checkpoint_if_cancelled
+after = _lowlevel.cancel_shielded_checkpoint
 
 
 async def park(waiter: Waiter, queue: collections.OrderedDict[Any, Any], receiving: bool) -> None:

@@ -154,23 +154,23 @@ class SendEnd(Clone):
 
     async def send(self, value: Any) -> None:
         """Send, waiting for room (or, unbuffered, for a receiver)."""
-        loop = _loops.current("send()")
-        step = loop.enter(self._FULL_CHECKPOINTS)
-        if step is not None:
-            await step
+        loop = _loops.running() or _loops.none_running("send()")
+        before = loop.before_full if self._FULL_CHECKPOINTS else loop.before_light
+        if before is not None:
+            await before()
         state = self._state
         state.lock.acquire()
         try:
-            self._check_open()
+            if self._closed:
+                raise self._closed_error()
             sent = state.try_send(value)
         except BaseException:
             state.lock.release()
             raise
         if sent:
             state.lock.release()
-            step = loop.leave()
-            if step is not None:
-                await step
+            if loop.after is not None:
+                await loop.after()
             return
         waiter = self._enqueue(loop.Waiter, state.send_waiters, value)
         await loop.park(waiter, state.send_waiters, False)
@@ -181,7 +181,8 @@ class SendEnd(Clone):
         state = self._state
         state.lock.acquire()
         try:
-            self._check_open()
+            if self._closed:
+                raise self._closed_error()
             sent = state.try_send(value)
         except BaseException:
             state.lock.release()
@@ -224,23 +225,23 @@ class ReceiveEnd(Clone):
 
     async def receive(self) -> Any:
         """Receive, waiting for an item."""
-        loop = _loops.current("receive()")
-        step = loop.enter(self._FULL_CHECKPOINTS)
-        if step is not None:
-            await step
+        loop = _loops.running() or _loops.none_running("receive()")
+        before = loop.before_full if self._FULL_CHECKPOINTS else loop.before_light
+        if before is not None:
+            await before()
         state = self._state
         state.lock.acquire()
         try:
-            self._check_open()
+            if self._closed:
+                raise self._closed_error()
             received, value = state.try_receive()
         except BaseException:
             state.lock.release()
             raise
         if received:
             state.lock.release()
-            step = loop.leave()
-            if step is not None:
-                await step
+            if loop.after is not None:
+                await loop.after()
             return value
         waiter = self._enqueue(loop.Waiter, state.receive_waiters, None)
         await loop.park(waiter, state.receive_waiters, True)
@@ -251,7 +252,8 @@ class ReceiveEnd(Clone):
         state = self._state
         state.lock.acquire()
         try:
-            self._check_open()
+            if self._closed:
+                raise self._closed_error()
             received, value = state.try_receive()
         except BaseException:
             state.lock.release()

@@ -145,7 +145,7 @@ class State:
         if it would wait. The caller checked that its clone is open."""
         if self.open_receive_channels == 0:
             raise self.errors.broken("every receiving end is closed")
-        if self.hand_to_receiver(value):
+        if self.receive_waiters and self.hand_to_receiver(value):
             return True
         if len(self.data) < self.max_buffer_size:
             self.buffer(value)
