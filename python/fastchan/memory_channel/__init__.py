@@ -94,6 +94,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXCEPTION_NAMES])
+
+
 @dataclasses.dataclass(frozen=True)
 class MemoryChannelStatistics:
     """What statistics() reports: trio's record, compared by value."""

@@ -10,6 +10,7 @@ import collections
 from typing import Any, ClassVar, Optional, TypeVar
 
 from .. import _loops
+from .._loops import threads
 from .._base import Initialized
 from ._state import State, Waiter
 
@@ -98,8 +99,6 @@ class Clone(Initialized):
                      timeout: Optional[float]) -> Waiter:
         """Parks the calling thread (the lock held by the caller, released
         here); returns the waiter once served. TimeoutError if not served in time."""
-        from .._loops import threads
-
         waiter = self._enqueue(threads.Waiter, queue, item)
         threads.park(waiter, queue, receiving, timeout)
         return waiter
