@@ -8,11 +8,11 @@ waits, and that is what a module here provides:
     NAME                      the loop's name
     running() -> object       truthy if the caller is a task of this loop, in this thread
     Waiter                    a Waiter whose wake() resumes the task from any thread
-    before_full, before_light, after   what an operation awaits (each a
-                              coroutine function, or None for nothing) before
-                              it acts (full: the front wants every operation
-                              to yield, as anyio's do) and after acting
-                              without waiting
+    FULL, LIGHT               (before, after): what an operation awaits
+                              (a coroutine function, or None for nothing)
+                              before it acts and after it acted without
+                              waiting; FULL where the front wants anyio's
+                              checkpoint-then-act, LIGHT for trio's front
     async park(waiter, queue, receiving)  waits until served; settles cancellation
 
 Supporting another loop is one more module and its name in LOOPS (checked in

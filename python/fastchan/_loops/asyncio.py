@@ -51,9 +51,8 @@ def _yield() -> Generator[None, None, None]:
     yield  # what asyncio.sleep(0) does: a task step ends, and a pending cancel lands here
 
 
-before_full = _yield  # anyio yields first: a cancelled scope's cancel lands there
-before_light = None  # (the trio front under asyncio: no yield, as before)
-after = None
+FULL = (_yield, None)  # anyio yields first: a cancelled scope's cancel lands there
+LIGHT = (None, None)  # (trio's front under asyncio acts at once)
 
 
 async def park(waiter: Waiter, queue: collections.OrderedDict[Any, Any], receiving: bool) -> None:

@@ -55,10 +55,11 @@ class Waiter(_Waiter):
         return True
 
 
-# trio's own channels check for cancellation, act, then yield shielded: an
-# operation that did not wait is still a full checkpoint.
-before_full = before_light = _lowlevel.checkpoint_if_cancelled
-after = _lowlevel.cancel_shielded_checkpoint
+# trio's own channels check for cancellation, act, then yield shielded;
+# anyio's checkpoint (yield, cancellable), then act. Either way an operation
+# that did not wait is a full checkpoint.
+LIGHT = (_lowlevel.checkpoint_if_cancelled, _lowlevel.cancel_shielded_checkpoint)
+FULL = (_lowlevel.checkpoint, None)
 
 
 async def park(waiter: Waiter, queue: collections.OrderedDict[Any, Any], receiving: bool) -> None:

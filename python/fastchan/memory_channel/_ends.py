@@ -25,8 +25,8 @@ class Clone(Initialized):
 
     __slots__ = ("_state", "_closed", "_waiters")
     _INIT_MARK = "_state"  # type: ignore[assignment]  # (the untyped base's default is None)
-    # Must every send()/receive() yield to the loop (anyio), or only under
-    # trio, where trio's channels always are checkpoints?
+    # anyio's checkpoint-then-act on every loop, or trio's check-act-yield
+    # (under trio only: its channels always are checkpoints)? See _loops.
     _FULL_CHECKPOINTS: ClassVar[bool] = False
 
     _state: State
@@ -154,7 +154,7 @@ class SendEnd(Clone):
     async def send(self, value: Any) -> None:
         """Send, waiting for room (or, unbuffered, for a receiver)."""
         loop = _loops.running() or _loops.none_running("send()")
-        before = loop.before_full if self._FULL_CHECKPOINTS else loop.before_light
+        before, after = loop.FULL if self._FULL_CHECKPOINTS else loop.LIGHT
         if before is not None:
             await before()
         state = self._state
@@ -168,8 +168,8 @@ class SendEnd(Clone):
             raise
         if sent:
             state.lock.release()
-            if loop.after is not None:
-                await loop.after()
+            if after is not None:
+                await after()
             return
         waiter = self._enqueue(loop.Waiter, state.send_waiters, value)
         await loop.park(waiter, state.send_waiters, False)
@@ -225,7 +225,7 @@ class ReceiveEnd(Clone):
     async def receive(self) -> Any:
         """Receive, waiting for an item."""
         loop = _loops.running() or _loops.none_running("receive()")
-        before = loop.before_full if self._FULL_CHECKPOINTS else loop.before_light
+        before, after = loop.FULL if self._FULL_CHECKPOINTS else loop.LIGHT
         if before is not None:
             await before()
         state = self._state
@@ -239,8 +239,8 @@ class ReceiveEnd(Clone):
             raise
         if received:
             state.lock.release()
-            if loop.after is not None:
-                await loop.after()
+            if after is not None:
+                await after()
             return value
         waiter = self._enqueue(loop.Waiter, state.receive_waiters, None)
         await loop.park(waiter, state.receive_waiters, True)
