@@ -14,18 +14,16 @@ NAME = "trio"
 _lowlevel = trio.lowlevel
 
 
-def _in_trio_task_fallback() -> bool:  # trio < 0.23
-    try:
-        import sniffio
-    except ImportError:
-        return _current_token() is not None
-    try:
-        return bool(sniffio.current_async_library() == "trio")
-    except sniffio.AsyncLibraryNotFoundError:
-        return False
-
-
-running: Callable[[], bool] = getattr(_lowlevel, "in_trio_task", _in_trio_task_fallback)
+try:
+    from sniffio import thread_local as _sniffio_local  # (a dependency of trio)
+except ImportError:
+    running: Callable[[], bool] = _lowlevel.in_trio_task
+else:
+    def running() -> bool:
+        # trio names itself here for the length of a run (or of a guest
+        # run's tick): one attribute read, where in_trio_task() raises and
+        # catches an AttributeError in every thread that is not in a task.
+        return _sniffio_local.name == "trio"
 
 
 def _current_token() -> Optional[trio.lowlevel.TrioToken]:
