@@ -146,10 +146,15 @@ class SendEnd(Clone):
     def send_nowait(self, value: Any) -> None:
         """Send without waiting, or raise WouldBlock."""
         state = self._state
-        with state.lock:
-            self._check_open()
-            if not state.try_send(value):
-                raise state.errors.would_block
+        state.lock.acquire()  # (acquire/release: half the cost of `with` on a lock)
+        try:
+            if self._closed:
+                raise self._closed_error()
+            sent = state.try_send(value)
+        finally:
+            state.lock.release()
+        if not sent:
+            raise state.errors.would_block
 
     async def send(self, value: Any) -> None:
         """Send, waiting for room (or, unbuffered, for a receiver)."""
@@ -215,9 +220,13 @@ class ReceiveEnd(Clone):
         """Receive without waiting, or raise WouldBlock (or the end-of-stream
         error once every sender is closed and the buffer is empty)."""
         state = self._state
-        with state.lock:
-            self._check_open()
+        state.lock.acquire()
+        try:
+            if self._closed:
+                raise self._closed_error()
             received, value = state.try_receive()
+        finally:
+            state.lock.release()
         if not received:
             raise state.errors.would_block
         return value
