@@ -1,6 +1,7 @@
 """The one list of the peers' tests that do not run against fastchan.
 
-Each entry is a test's node id (relative to tests/peers) and the reason. Only
+Each entry is a test's node id (relative to tests/peers; a parametrized
+test's id without its parameters covers them all) and the reason. Only
 tests of a peer's private internals may be excluded; a test of public
 behaviour that fails is a fastchan bug, not an entry here. NEEDS_PYTHON lists
 tests that use a newer Python's stdlib than the interpreter running them
@@ -27,6 +28,10 @@ EXCLUDED = {
         "assigns the private counter q._unfinished_tasks",
     # -- CPython 3.13.5 Lib/test/test_queue.py --
     # -- trio 0.35.0 src/trio/_tests/test_channel.py --
+    # -- anyio 4.16.0 tests/streams/test_memory.py --
+    "anyio/test_memory.py::test_memory_object_item_receiver_repr":
+        "tests the repr of anyio's private anyio.streams.memory._MemoryObjectItemReceiver (a record of its "
+        "own implementation, which fastchan has no use for: it would test anyio, not fastchan)",
 }
 
 # node id (or a prefix ending in "::") -> ((major, minor), reason)
