@@ -25,7 +25,7 @@ channel if the task is cancelled instead of resuming.
 
 from __future__ import annotations
 
-from . import _checks, _core, _waiting
+from . import _checks, _core
 from ._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -113,8 +113,10 @@ async def _wait(call: _core._AsyncSelect, waiting: set[Future[Any]] | None = Non
     unless an exchange happened first."""
     import asyncio
 
+    from ._loops.asyncio import waker_for  # (the asyncio adapter)
+
     loop = asyncio.get_running_loop()
-    waker = _waiting.waker_for(loop)
+    waker = waker_for(loop)
     deadline = None if timeout is None else loop.time() + timeout
     while True:
         future = loop.create_future()

@@ -107,9 +107,17 @@ class MemoryObjectSendStream(SendEnd, _SendBase[T_contra]):
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError("use fastchan.anyio.create_memory_object_stream() to make memory object streams")
 
+    # anyio names the parameter `item` (trio's channels, sharing SendEnd, `value`).
+    def send_nowait(self, item: T_contra) -> None:
+        """Send at once: WouldBlock if no receiver waits and the buffer is
+        full; BrokenResourceError if every receive stream is closed."""
+        SendEnd.send_nowait(self, item)
+
+    async def send(self, item: T_contra) -> None:
+        """Send, waiting for room in the buffer (or, unbuffered, a receiver)."""
+        await SendEnd.send(self, item)
+
     if TYPE_CHECKING:
-        def send_nowait(self, item: T_contra) -> None: ...
-        async def send(self, item: T_contra) -> None: ...
         def clone(self) -> MemoryObjectSendStream[T_contra]: ...
         def __enter__(self) -> MemoryObjectSendStream[T_contra]: ...
         async def __aenter__(self) -> MemoryObjectSendStream[T_contra]: ...

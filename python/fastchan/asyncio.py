@@ -9,7 +9,7 @@ are two views of one native queue.
 
 ``get()``, ``put()`` and ``join()`` are native awaitables: a task that must
 wait registers on the queue like a thread would and parks on a future of its
-own loop, which the loop adapter (_waiting.py) wakes. A cancelled waiter
+own loop, which the asyncio adapter (_loops/asyncio.py) wakes. A cancelled waiter
 never loses an item: it passes a wake-up it was given on to the next waiter.
 
 This module does not import asyncio: a queue's coroutines only run in a
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import array as _array
 
-from . import _core, _views, _waiting
+from . import _core, _views
 from ._base import TYPECODES as _TYPECODES, QueueBase, check_as_array as _check_as_array
 from ._errors import Empty as QueueEmpty, Full as QueueFull, ShutDown as QueueShutDown, add_note as _add_note
 from ._typing import TYPE_CHECKING, T
@@ -122,7 +122,7 @@ class Queue(QueueBase[T]):
         return self
 
 
-_core._add_async_fast_methods(Queue, _waiting.waker_for)
+_core._add_async_fast_methods(Queue)
 
 
 class LifoQueue(Queue[T]):

@@ -248,7 +248,7 @@ async def to_thread(func: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
         await asyncio.sleep(0)
         return call.result()  # type: ignore[no-any-return]
     future: AsyncFuture[R] = loop.create_future()
-    from ._waiting import waker_for  # (the loop adapter)
+    from ._loops.asyncio import waker_for  # (the asyncio adapter; asyncio is in use)
 
     call.attach(future, waker_for(loop))
     return await future

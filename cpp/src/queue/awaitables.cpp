@@ -53,9 +53,9 @@ struct QueueOp {
     bool finished;
 };
 
-// asyncio's get_running_loop (looked up at the first wait) and fastchan's
-// waker_for(loop), given by fastchan.asyncio when it adds these methods
-// (GIL-protected).
+// asyncio's get_running_loop and the asyncio loop adapter's waker_for(loop)
+// (fastchan/_loops/asyncio.py), looked up at the first wait: `import
+// fastchan` imports no asyncio (GIL-protected).
 PyObject* g_get_running_loop = nullptr;
 PyObject* g_waker_for = nullptr;
 PyObject* g_blocking_name = nullptr;  // "_asyncio_future_blocking"
@@ -140,12 +140,17 @@ PySendResult finish_with(QueueOp* op, Status s, PyObject** result) {
 // running loop for the task to wait on.
 PySendResult park(QueueOp* op, PyQueue* q, PyObject** result) {
     *result = nullptr;
-    if (g_get_running_loop == nullptr) {  // (not at import: `import fastchan` does not import asyncio)
+    if (g_waker_for == nullptr) {
         PyObject* asyncio = PyImport_ImportModule("asyncio");
         if (asyncio == nullptr) return PYGEN_ERROR;
         g_get_running_loop = PyObject_GetAttrString(asyncio, "get_running_loop");
         Py_DECREF(asyncio);
         if (g_get_running_loop == nullptr) return PYGEN_ERROR;
+        PyObject* adapter = PyImport_ImportModule("fastchan._loops.asyncio");
+        if (adapter == nullptr) return PYGEN_ERROR;
+        g_waker_for = PyObject_GetAttrString(adapter, "waker_for");
+        Py_DECREF(adapter);
+        if (g_waker_for == nullptr) return PYGEN_ERROR;
     }
     PyObject* loop = PyObject_CallNoArgs(g_get_running_loop);
     if (loop == nullptr) return PYGEN_ERROR;
@@ -316,13 +321,12 @@ PyMethodDef kAsyncJoin = {
 
 }  // namespace
 
-void add_async_fast_methods(py::handle cls, py::handle waker_for) {
+void add_async_fast_methods(py::handle cls) {
     if (PyType_Ready(&QueueOpType) < 0) throw py::error_already_set();
     if (g_blocking_name == nullptr) {
         g_blocking_name = PyUnicode_InternFromString("_asyncio_future_blocking");
         if (g_blocking_name == nullptr) throw py::error_already_set();
     }
-    Py_XSETREF(g_waker_for, Py_NewRef(waker_for.ptr()));
     auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
     for (PyMethodDef* def : {&kAsyncGet, &kAsyncPut, &kAsyncJoin}) {
         py::object descr =

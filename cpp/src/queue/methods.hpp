@@ -18,8 +18,8 @@ PyQueue* native(PyObject* self);
 // Adds put, get, put_nowait, get_nowait, qsize, empty and full.
 void add_queue_fast_methods(py::handle cls);
 // Adds native awaitable get(), put() and join() to a fastchan.asyncio queue
-// class; waker_for(loop) gives a running loop's LoopWaker. See awaitables.cpp.
-void add_async_fast_methods(py::handle cls, py::handle waker_for);
+// class. See awaitables.cpp.
+void add_async_fast_methods(py::handle cls);
 // Adds SimpleQueue's subset: put, get, put_nowait, get_nowait, qsize, empty.
 void add_simple_queue_fast_methods(py::handle cls);
 

@@ -256,12 +256,8 @@ void register_queue(py::module_& m) {
     add_batch_methods(simple);
     add_simple_queue_fast_methods(simple);
 
-    m.def(
-        "_add_async_fast_methods",
-        [](py::handle cls, py::handle waker_for) { add_async_fast_methods(cls, waker_for); },
-        py::arg("cls"), py::arg("waker_for"),
-        "Give a fastchan.asyncio queue class its native awaitable get(), put() and\n"
-        "join(); waker_for(loop) returns the LoopWaker of a running loop.");
+    m.def("_add_async_fast_methods", &add_async_fast_methods, py::arg("cls"),
+          "Give a fastchan.asyncio queue class its native awaitable get(), put() and join().");
 }
 
 }  // namespace fastchan::binding

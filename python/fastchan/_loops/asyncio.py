@@ -1,12 +1,26 @@
-"""Waiting in an asyncio event loop (any loop, in any thread; uvloop too)."""
+"""The asyncio adapter: waiting in an asyncio event loop (any loop, in any
+thread; uvloop too).
+
+Every fastchan awaitable wakes an asyncio task the same way: through its
+loop's LoopWaker (cpp/src/loops/loop_waker.hpp), from any thread, with no
+GIL needed by the native wakers, and one eventfd write per burst. The
+native awaitables (a queue's get/put/join, select, to_thread) register a
+native carrier; a memory channel's waiter (below) asks the waker to set its
+future. waker_for(loop) makes a loop's waker and watches its descriptor.
+
+Imported once asyncio is (by fastchan._loops, the native awaitables' first
+wait, select_async or to_thread), never by `import fastchan`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 import types
+import weakref
 from typing import Any, Generator
 
+from .. import _core
 from ..memory_channel._state import Waiter as _Waiter
 
 NAME = "asyncio"
@@ -15,15 +29,47 @@ _get_running_loop = asyncio._get_running_loop  # the C accessor: no RuntimeError
 
 running = _get_running_loop  # (the running loop is truthy; None outside one)
 
+_wakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _core.LoopWaker] = weakref.WeakKeyDictionary()
+
+
+def waker_for(loop: asyncio.AbstractEventLoop) -> _core.LoopWaker:
+    """The loop's LoopWaker, created and watched on first use (call it on
+    the loop's thread)."""
+    waker = _wakers.get(loop)
+    if waker is None:
+        waker = _core.LoopWaker()
+        loop.add_reader(waker.fileno(), waker.drain)
+        _wakers[loop] = waker
+        _abandon_on_close(loop, waker)
+    return waker
+
+
+def _abandon_on_close(loop: asyncio.AbstractEventLoop, waker: _core.LoopWaker) -> None:
+    """When the loop closes, its tasks' wake-ups go to other waiters at once.
+    (A loop whose close() cannot be wrapped, like uvloop's, releases them when
+    its abandoned tasks are collected.)"""
+    close = loop.close
+
+    def close_and_abandon() -> None:
+        if not loop.is_closed():
+            waker.abandon()
+        close()
+
+    try:
+        loop.close = close_and_abandon  # type: ignore[method-assign]
+    except (AttributeError, TypeError):
+        pass
+
 
 class Waiter(_Waiter):
-    __slots__ = ("loop", "future")
+    __slots__ = ("loop", "waker", "future")
 
     def __init__(self, handle: Any) -> None:
         super().__init__(handle)
         loop = _get_running_loop()
         assert loop is not None
         self.loop = loop
+        self.waker = waker_for(loop)
         self.future: asyncio.Future[None] = loop.create_future()
 
     def wake(self) -> bool:
@@ -34,16 +80,10 @@ class Waiter(_Waiter):
         if _get_running_loop() is self.loop:
             self.future.set_result(None)
             return True
-        try:
-            self.loop.call_soon_threadsafe(_settle, self.future)
-        except RuntimeError:  # its loop is closed
-            return False
-        return True
-
-
-def _settle(future: asyncio.Future[None]) -> None:
-    if not future.done():  # (cancelled meanwhile: park() settles it)
-        future.set_result(None)
+        # Another thread: the loop sets the result unless the future is
+        # done by then (cancelled meanwhile: park() settles that); False if
+        # the loop is closed.
+        return self.waker.wake(self.future)
 
 
 @types.coroutine

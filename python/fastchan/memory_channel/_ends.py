@@ -24,7 +24,7 @@ class Clone(Initialized):
     """What both ends share: open/closed bookkeeping and the context managers."""
 
     __slots__ = ("_state", "_closed", "_waiters")
-    _INIT_MARK = "_state"  # type: ignore[assignment]  # (the untyped base's default is None)
+    _INIT_MARK = "_state"
     # anyio's checkpoint-then-act on every loop, or trio's check-act-yield
     # (under trio only: its channels always are checkpoints)? See _loops.
     _FULL_CHECKPOINTS: ClassVar[bool] = False
