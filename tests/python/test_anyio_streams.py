@@ -409,3 +409,14 @@ def test_importing_and_using_it_under_asyncio_does_not_import_trio():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_send_takes_anyio_keyword_item():
+    # anyio's parameter is `item` (trio's channels call it `value`).
+    async def main() -> list[int]:
+        send, receive = create_memory_object_stream[int](2)
+        send.send_nowait(item=1)
+        await send.send(item=2)
+        return [receive.receive_nowait(), await receive.receive()]
+
+    assert anyio.run(main) == [1, 2]
