@@ -92,7 +92,7 @@ async def select_async(cases: Iterable[_Case], timeout: float | None = None, *,
     """select() for an asyncio task: suspends instead of blocking."""
     checked = _checked(cases)
     timeout = _checks.timeout(timeout)
-    call = _core._AsyncSelect(checked, False)  # asyncio: see _wait
+    call = _core._AsyncSelect(checked)
     fired = call.try_fire()
     if fired is not None:
         return fired
@@ -101,16 +101,12 @@ async def select_async(cases: Iterable[_Case], timeout: float | None = None, *,
     return await _wait(call, timeout=timeout)
 
 
-async def _wait(call: _core._AsyncSelect, waiting: set[Future[Any]] | None = None,
-                timeout: float | None = None) -> tuple[int, Any]:
-    """Awaits `call` (an _AsyncSelect that found nothing ready, built with
-    offer_values=False): the result of the case that fired. Cancelled, it
-    has no effect: call.withdraw() gives back anything a peer handed over.
-    After `timeout` seconds (timed by the loop, in this task: no inner task
-    whose result could be lost) it raises TimeoutError, unless an exchange
-    happened first. While it waits, its future is in the set `waiting` (if
-    given): whoever sets an exception on that future ends the wait with it,
-    unless an exchange happened first."""
+async def _wait(call: _core._AsyncSelect, timeout: float | None = None) -> tuple[int, Any]:
+    """Awaits `call` (an _AsyncSelect that found nothing ready): the result
+    of the case that fired. Cancelled, it has no effect: call.withdraw()
+    gives back anything a peer handed over. After `timeout` seconds (timed
+    by the loop, in this task: no inner task whose result could be lost) it
+    raises TimeoutError, unless an exchange happened first."""
     import asyncio
 
     from ._loops.asyncio import waker_for  # (the asyncio adapter)
@@ -122,23 +118,19 @@ async def _wait(call: _core._AsyncSelect, waiting: set[Future[Any]] | None = Non
         future = loop.create_future()
         if call.enlist(waker, future):
             timer = None if deadline is None else loop.call_at(deadline, _expire, future)
-            if waiting is not None:
-                waiting.add(future)
             try:
                 woken = await future
             except asyncio.CancelledError:
                 call.withdraw()
                 raise
             except BaseException:
-                fired = call.cancel()  # an exception set on the future (a closed handle)
+                fired = call.cancel()  # (the future failed: its loop is closing)
                 if fired is None:
                     raise
                 return fired
             finally:
                 if timer is not None:
                     timer.cancel()
-                if waiting is not None:
-                    waiting.discard(future)
             if woken is _TIMED_OUT:
                 fired = call.cancel()
                 if fired is None:

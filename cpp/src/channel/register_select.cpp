@@ -46,7 +46,7 @@ void register_select(py::module_& m) {
           py::arg("default"), "Complete exactly one of the cases (validated by fastchan.select).");
 
     py::class_<AsyncSelect>(m, "_AsyncSelect", "One select awaited by an asyncio task.")
-        .def(py::init<py::sequence, bool>(), py::arg("cases"), py::arg("offer_values"))
+        .def(py::init<py::sequence>(), py::arg("cases"))
         .def("try_fire", &AsyncSelect::try_fire)
         .def("enlist", py::overload_cast<py::handle, py::handle>(&AsyncSelect::enlist), py::arg("waker"), py::arg("future"))
         .def("finish", &AsyncSelect::finish)

@@ -155,20 +155,16 @@ private:
     std::vector<bool> sending_;
 };
 
-// One select awaited by a task of an event loop (fastchan.select_async
-// drives it for asyncio).
+// One select awaited by an asyncio task (fastchan.select_async drives it).
 //
-// offer_values: may a rendezvous peer complete a send case while the task
-// is suspended? trio says yes: a trio task whose exchange happened cannot
-// be cancelled any more (its abort fails), it just takes its result. An
-// asyncio task can be cancelled at any time before it runs again, so for
-// asyncio it is false: its send cases park intents (flavors/zero.hpp), and
-// an item a peer handed to a recv case goes back to the channel on
-// cancellation (withdraw): a cancelled operation has no effect.
+// A rendezvous peer may not complete a send case while the task is
+// suspended: an asyncio task can be cancelled at any time before it runs
+// again, so its send cases park intents (flavors/zero.hpp), and an item a
+// peer handed to a recv case goes back to the channel on cancellation
+// (withdraw): a cancelled operation has no effect.
 class AsyncSelect {
 public:
-    explicit AsyncSelect(py::sequence cases, bool offer_values = true)
-        : cases_(cases), offer_values_(offer_values) {}
+    explicit AsyncSelect(py::sequence cases) : cases_(cases) {}
     ~AsyncSelect() {
         CallScope call;
         // A task that vanished mid-wait passes its wake-up on, and gives
@@ -192,7 +188,7 @@ public:
         CallScope call;
         drop_carrier();
         carrier_ = new AsyncWaiter(waker.cast<LoopWaker&>(), waker.ptr(), future.ptr());
-        return cases_.select.enlist(&carrier_->waiter, offer_values_);
+        return cases_.select.enlist(&carrier_->waiter, /*offer_values=*/false);
     }
 
     // After the future was set (or enlist() said ready): the result, or
@@ -228,7 +224,6 @@ private:
     }
 
     SelectCases cases_;
-    bool offer_values_ = true;
     AsyncWaiter* carrier_ = nullptr;  // carries the wake-up to the loop
 };
 
