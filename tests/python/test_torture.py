@@ -87,9 +87,13 @@ _run = None  # the Run in progress: finalizers and junk report to it
 def _finalized(ident):
     run = _run
     if run is not None:
-        run.finalized.append(
-            (ident, getattr(_tls, "in_shutdown", False), ident in getattr(_tls, "releasing", ()), run.shutdown_begun)
-        )
+        in_shutdown = getattr(_tls, "in_shutdown", False)
+        releasing = ident in getattr(_tls, "releasing", ())
+        run.finalized.append((ident, in_shutdown, releasing, run.shutdown_begun))
+        if run.shutdown_begun and not in_shutdown and not releasing:
+            # Finalized by someone else than the shutdown or its producer: if
+            # the ledger then counts it as lost, this says who let it go.
+            run.finalized_where[ident] = "".join(traceback.format_stack(limit=14)[:-1])
 
 
 class Item:
@@ -229,6 +233,7 @@ class Run:
         self.by_name = dict(self.channels)
         self._ids = itertools.count()
         self.finalized = []  # (id, in_shutdown, releasing, shutdown_begun)
+        self.finalized_where = {}  # id -> the stack that finalized it, when neither of those
         self.shutdown_begun = False
         self.junk_active = True
         self.stop = threading.Event()
@@ -858,9 +863,10 @@ def audit(run):
         finalized[ident] = (in_shutdown, releasing, begun)
 
     def story(ident):
+        where = run.finalized_where.get(ident)
         return (f"id {ident}: accepted {accepted.get(ident)}, failed {failed.get(ident)}, "
                 f"received {received.get(ident)}, finalized (in shutdown, releasing, after shutdown began) "
-                f"{finalized.get(ident)}")
+                f"{finalized.get(ident)}" + (f"; finalized at:\n{where}" if where else ""))
 
     def report(what, ids):
         ids = sorted(ids)
