@@ -1,6 +1,5 @@
 #include "pool/thread_call.hpp"
 
-#include <stdexcept>
 #include <thread>
 
 #include <fastchan/detail/spin.hpp>
@@ -20,19 +19,32 @@ bool future_cancelled(PyObject* future) {
     return cancelled;
 }
 
+// loop.call_soon_threadsafe(fn, *args); a closed loop has nobody to tell.
+void call_soon_threadsafe(PyObject* loop, PyObject* fn, PyObject* a, PyObject* b, PyObject* c) {
+    PyObject* r = PyObject_CallMethod(loop, "call_soon_threadsafe", "OOOO", fn, a, b, c);
+    if (r == nullptr) {
+        if (PyErr_ExceptionMatches(PyExc_RuntimeError)) {
+            PyErr_Clear();
+        } else {
+            PyErr_WriteUnraisable(loop);
+        }
+    }
+    Py_XDECREF(r);
+}
+
 }  // namespace
 
 bool ThreadCall::abandoned() const { return cancelled_ || (future_ != nullptr && future_cancelled(future_)); }
 
-ThreadCall::Flag ThreadCall::finish(PyObject* outcome, bool ok) {
+ThreadCall::Flag ThreadCall::finish(PyObject* outcome, bool ok, PyObject* deliver) {
     outcome_ = outcome;
     ok_ = ok;
-    if (carrier_ == nullptr) return ready_;
-    carrier_->waiter.notify();  // (a closed loop declines: nobody to tell)
+    if (future_ == nullptr) return ready_;
+    deliver_to_loop(deliver);
     return nullptr;
 }
 
-void ThreadCall::drop(PyObject* error) {
+void ThreadCall::drop(PyObject* error, PyObject* deliver) {
     if (done()) return;
     if (error == nullptr) {
         cancelled_ = true;
@@ -41,26 +53,15 @@ void ThreadCall::drop(PyObject* error) {
         outcome_ = error;
         ok_ = false;
     }
-    if (carrier_ != nullptr) carrier_->waiter.notify();
+    if (future_ != nullptr) deliver_to_loop(deliver);
     ready_->store(true, std::memory_order_release);
 }
 
-bool ThreadCall::complete(PyObject* future) const {
-    if (future_cancelled(future)) return true;  // the task gave up: nothing to tell
-    PyObject* r;
-    if (ok_ && outcome_ != nullptr) {
-        r = PyObject_CallMethod(future, "set_result", "O", outcome_);
-    } else if (outcome_ != nullptr) {
-        r = PyObject_CallMethod(future, "set_exception", "O", outcome_);
-    } else {  // dropped at shutdown
-        r = PyObject_CallMethod(future, "cancel", nullptr);
-    }
-    Py_XDECREF(r);
-    return r != nullptr;
-}
-
-bool ThreadCall::complete_attached(PyObject* future, PyObject* self) {
-    return py::handle(self).cast<ThreadCall&>().complete(future);
+void ThreadCall::deliver_to_loop(PyObject* deliver) {
+    // deliver(future, ok, value) runs on the loop; None as the value of a
+    // cancelled call makes it cancel the future.
+    PyObject* value = outcome_ ? outcome_ : Py_None;
+    call_soon_threadsafe(loop_, deliver, future_, ok_ ? Py_True : Py_False, value);
 }
 
 void ThreadCall::spin_without_gil(std::chrono::nanoseconds budget) const noexcept {
@@ -99,14 +100,12 @@ PyObject* ThreadCall::result() const {
     return nullptr;
 }
 
-void ThreadCall::attach(PyObject* self, PyObject* future, LoopWaker& waker, PyObject* waker_owner) {
-    if (future_ != nullptr) throw std::logic_error("a to_thread() call is attached once");
-    future_ = Py_NewRef(future);
-    if (done()) {  // finished while the task spun: complete it now (on the loop's thread)
-        if (!complete(future)) throw py::error_already_set();
-        return;
-    }
-    carrier_ = new AsyncWaiter(waker, waker_owner, future, &ThreadCall::complete_attached, self);
+void ThreadCall::attach(PyObject* future, PyObject* loop, PyObject* deliver) {
+    Py_INCREF(future);
+    Py_INCREF(loop);
+    Py_XSETREF(future_, future);
+    Py_XSETREF(loop_, loop);
+    if (done()) deliver_to_loop(deliver);
 }
 
 }  // namespace fastchan::binding
