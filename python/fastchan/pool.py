@@ -106,20 +106,6 @@ def _cancel_dropped(future: Future[Any]) -> None:
         future.set_running_or_notify_cancel()
 
 
-def _deliver(future: AsyncFuture[Any], ok: bool, value: Any) -> None:
-    """Completes a to_thread() future on its event loop: with the call's
-    result (ok), its exception, or, for a call dropped at shutdown (value
-    None), by cancelling it."""
-    if future.cancelled():
-        return
-    if ok:
-        future.set_result(value)
-    elif value is None:
-        future.cancel()
-    else:
-        future.set_exception(value)
-
-
 class ThreadPool(Initialized, _cf.ThreadPoolExecutor):
     """A pool of threads that run submitted calls, fed by a fastchan channel.
 
@@ -158,7 +144,7 @@ class ThreadPool(Initialized, _cf.ThreadPoolExecutor):
 
         name_prefix = thread_name_prefix or f"ThreadPool-{next(_pool_numbers)}"
         self._workers = _Workers(name_prefix, initializer, args)
-        self._core = _core._PoolCore(max_workers, max_pending, self._workers.start, Future, _deliver)
+        self._core = _core._PoolCore(max_workers, max_pending, self._workers.start, Future)
         # ThreadPoolExecutor's attributes that code in the wild reads.
         self._max_workers = max_workers
         self._thread_name_prefix = name_prefix
@@ -262,7 +248,9 @@ async def to_thread(func: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
         await asyncio.sleep(0)
         return call.result()  # type: ignore[no-any-return]
     future: AsyncFuture[R] = loop.create_future()
-    call.attach(future, loop, _deliver)
+    from ._loops.asyncio import waker_for  # (the asyncio adapter; asyncio is in use)
+
+    call.attach(future, waker_for(loop))
     return await future
 
 

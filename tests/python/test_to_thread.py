@@ -28,6 +28,22 @@ def test_returns_the_result_from_another_thread():
     assert value == 3 and ident != threading.get_ident()
 
 
+@pytest.mark.parametrize("value", [(1, 2), (), ("one",), ((3, 4),), [5, 6], None], ids=repr)
+@pytest.mark.parametrize("duration", [0, 0.02], ids=["short", "slow"])
+def test_returns_a_tuple_result_as_it_is(value, duration):
+    # A slow call's result reaches the task through the loop's waker; a
+    # tuple there was once unpacked into set_result's arguments, and the
+    # TypeError left the task waiting forever.
+    def give():
+        time.sleep(duration)
+        return value
+
+    async def main():
+        return await asyncio.wait_for(fastchan.to_thread(give), 5)
+
+    assert run(main()) == value
+
+
 @pytest.mark.parametrize("duration", [0, 0.02], ids=["short", "slow"])
 def test_raises_the_call_exception_with_its_traceback(duration):
     def fails():

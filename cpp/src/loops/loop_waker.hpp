@@ -96,11 +96,17 @@ public:
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
     }
-    // A wake-up carrier, on no list: for a select, whose own waiters sit on
-    // the channels' lists.
-    AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future)
+    // Completes the future another way than set_result(None) (GIL held):
+    // `owner` (kept alive by the carrier) has what to complete it with.
+    // False (Python error set) if it could not.
+    using Resolve = bool (*)(PyObject* future, PyObject* owner);
+
+    // A wake-up carrier, on no list: for a select (whose own waiters sit on
+    // the channels' lists), or for a result delivered by `resolve`.
+    AsyncWaiter(LoopWaker& waker, PyObject* waker_owner, PyObject* future, Resolve resolve = nullptr,
+                PyObject* owner = Py_None)
         : waiter(this, &waker), future_(PyWeakref_NewRef(future, nullptr)),
-          waker_owner_(waker_owner), list_(nullptr), list_owner_(Py_None) {
+          waker_owner_(waker_owner), list_(nullptr), list_owner_(owner), resolve_(resolve) {
         if (future_ == nullptr) throw py::error_already_set();
         Py_INCREF(waker_owner_);
         Py_INCREF(list_owner_);
@@ -155,7 +161,8 @@ private:
     PyObject* future_;    // a weak reference
     PyObject* waker_owner_;  // keeps the LoopWaker alive while notifiers may use it
     WaitList* list_;
-    PyObject* list_owner_;   // keeps the queue (and so `list_`) alive
+    PyObject* list_owner_;   // keeps the queue (and so `list_`), or resolve's owner, alive
+    Resolve resolve_ = nullptr;
 };
 
 inline bool CallScope::take(LoopWaker& waker) noexcept {
@@ -270,12 +277,22 @@ inline void AsyncWaiter::resolve() {
     Py_INCREF(future);
 #endif
     // (A task that is gone was collected, which passed the wake-up on.)
+    if (resolve_ != nullptr) {
+        if (!resolve_(future, list_owner_)) {
+            // Its loop is open (a closed one declines wake-ups): a future
+            // that cannot be completed is a bug to show, not to swallow.
+            PyErr_WriteUnraisable(future);
+            pass_on();
+        }
+        Py_DECREF(future);
+        return;
+    }
     PyObject* done = PyObject_CallMethod(future, "done", nullptr);
     int is_done = done ? PyObject_IsTrue(done) : -1;
     Py_XDECREF(done);
     if (is_done == 0) {
         // Not cancelled (a cancelled task passes the wake-up on itself).
-        PyObject* result = PyObject_CallMethod(future, "set_result", "O", Py_None);
+        PyObject* result = PyObject_CallMethod(future, "set_result", "(O)", Py_None);
         if (result == nullptr) is_done = -1;
         Py_XDECREF(result);
     }

@@ -20,7 +20,20 @@ void register_loops(py::module_& m) {
                 CallScope call;
                 waker.abandon();
             },
-            "The loop is closing: pass its waiters' wake-ups on to other waiters.");
+            "The loop is closing: pass its waiters' wake-ups on to other waiters.")
+        .def(
+            "wake",
+            [](py::object self, py::handle future) {
+                CallScope call;
+                auto* carrier = new AsyncWaiter(self.cast<LoopWaker&>(), self.ptr(), future.ptr());
+                bool taken = carrier->waiter.notify();
+                carrier->release();  // the inbox holds its own reference
+                return taken;
+            },
+            py::arg("future"),
+            "From any thread: have the loop set `future`'s result to None (unless it is\n"
+            "done by then). False if the loop is closed. A burst of wake-ups costs the\n"
+            "loop one eventfd write.");
 }
 
 }  // namespace fastchan::binding

@@ -63,13 +63,12 @@ class PoolCore {
 public:
     // max_pending: nullopt for an unbounded queue, 0 for a rendezvous.
     PoolCore(std::size_t max_workers, std::optional<std::size_t> max_pending, py::object spawn,
-             py::object future_type, py::object deliver)
+             py::object future_type)
         : queue_(max_pending ? WorkQueue<PyTask>(*max_pending) : WorkQueue<PyTask>(unbounded)),
           max_workers_(max_workers),
           max_pending_(max_pending),
           spawn_(std::move(spawn)),
-          future_type_(std::move(future_type)),
-          deliver_(std::move(deliver)) {
+          future_type_(std::move(future_type)) {
         if (!g_future.load()) throw py::error_already_set();
     }
 
@@ -130,11 +129,11 @@ public:
             [this, &to_publish](PyTask& task) noexcept {
                 publish(to_publish);  // (still holding the GIL: another task came at once)
                 if (task.call() == nullptr) {
-                    task.run(deliver_.ptr(), to_publish);
+                    task.run(to_publish);
                     return;
                 }
                 auto start = std::chrono::steady_clock::now();
-                task.run(deliver_.ptr(), to_publish);
+                task.run(to_publish);
                 record_call_duration(std::chrono::steady_clock::now() - start);
             },
             WorkerWait{to_publish});
@@ -153,7 +152,7 @@ public:
         py::list dropped;
         queue_.shutdown(drop ? Shutdown::drop : Shutdown::drain, [&](PyTask& task) {
             if (task.call() != nullptr) {
-                task.call()->drop(failure.is_none() ? nullptr : failure.ptr(), deliver_.ptr());
+                task.call()->drop(failure.is_none() ? nullptr : failure.ptr());
             } else {
                 dropped.append(py::handle(task.future()));
             }
@@ -236,7 +235,7 @@ private:
     const std::optional<std::size_t> max_pending_;
     std::size_t started_ = 0;  // guarded by the GIL
     std::atomic<std::int64_t> typical_call_ns_{0};
-    py::object spawn_, future_type_, deliver_;
+    py::object spawn_, future_type_;
     py::object closed_error_;
     std::string closed_message_;
 };

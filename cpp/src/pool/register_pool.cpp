@@ -9,12 +9,11 @@ namespace fastchan::binding {
 
 void register_pool(py::module_& m) {
     py::class_<PoolCore>(m, "_PoolCore", "Native work queue of a fastchan.ThreadPool.")
-        .def(py::init<std::size_t, std::optional<std::size_t>, py::object, py::object, py::object>(),
+        .def(py::init<std::size_t, std::optional<std::size_t>, py::object, py::object>(),
              py::arg("max_workers"), py::arg("max_pending"), py::arg("spawn"),
-             py::arg("future_type"), py::arg("deliver"),
+             py::arg("future_type"),
              "spawn(core) must start a thread that calls core.work(); future_type()\n"
-             "makes the future submit() returns; deliver(future, ok, value) completes\n"
-             "an asyncio future on its loop.")
+             "makes the future submit() returns.")
         .def(
             "submit",
             [](py::object self, py::handle fn, py::handle args, py::handle kwargs, bool block) {
@@ -57,11 +56,13 @@ void register_pool(py::module_& m) {
             "The call's result; raises its exception (CancelledError if it was dropped).")
         .def(
             "attach",
-            [](ThreadCall& call, py::handle future, py::handle loop, py::handle deliver) {
-                call.attach(future.ptr(), loop.ptr(), deliver.ptr());
+            [](py::object self, py::handle future, py::handle waker) {
+                CallScope call;
+                self.cast<ThreadCall&>().attach(self.ptr(), future.ptr(), waker.cast<LoopWaker&>(),
+                                                waker.ptr());
             },
-            py::arg("future"), py::arg("loop"), py::arg("deliver"),
-            "Have deliver(future, ok, value) run on `loop` with the outcome.");
+            py::arg("future"), py::arg("waker"),
+            "Complete `future` (of the loop `waker` serves) with the outcome.");
 }
 
 }  // namespace fastchan::binding

@@ -139,11 +139,11 @@ PyObject* PyTask::call(PyObject** error) noexcept {
     return nullptr;
 }
 
-void PyTask::run(PyObject* deliver, std::vector<ThreadCall::Flag>& to_publish) noexcept {
+void PyTask::run(std::vector<ThreadCall::Flag>& to_publish) noexcept {
     if (call_ == nullptr) {
         run_for_future();
     } else {
-        run_for_call(deliver, to_publish);
+        run_for_call(to_publish);
     }
 }
 
@@ -200,13 +200,13 @@ void PyTask::run_for_future() noexcept {
     Py_XDECREF(callbacks);
 }
 
-void PyTask::run_for_call(PyObject* deliver, std::vector<ThreadCall::Flag>& to_publish) noexcept {
+void PyTask::run_for_call(std::vector<ThreadCall::Flag>& to_publish) noexcept {
     // The awaiting task was cancelled before the call started: skip it.
     if (call_->abandoned()) return;
     PyObject* error = nullptr;
     PyObject* value = call(&error);
     bool ok = value != nullptr;
-    if (ThreadCall::Flag ready = call_->finish(ok ? value : error, ok, deliver)) {
+    if (ThreadCall::Flag ready = call_->finish(ok ? value : error, ok)) {
         try {
             to_publish.push_back(std::move(ready));
         } catch (...) {

@@ -70,11 +70,10 @@ public:
 
     // Worker side, GIL held: runs the call unless its future was cancelled,
     // and completes the future. Never raises: a failure of the completion
-    // itself is reported as unraisable. `deliver(fut, ok, value)` is the
-    // function an asyncio future's loop runs to complete it; the ready flag
-    // of a ThreadCall is added to `to_publish`, for the worker to raise
-    // once it has released the GIL.
-    void run(PyObject* deliver, std::vector<ThreadCall::Flag>& to_publish) noexcept;
+    // itself is reported as unraisable. The ready flag of a ThreadCall is
+    // added to `to_publish`, for the worker to raise once it has released
+    // the GIL.
+    void run(std::vector<ThreadCall::Flag>& to_publish) noexcept;
 
 private:
     void steal(PyTask& other) noexcept {
@@ -96,7 +95,7 @@ private:
     // (its traceback attached) in *error.
     PyObject* call(PyObject** error) noexcept;
     void run_for_future() noexcept;
-    void run_for_call(PyObject* deliver, std::vector<ThreadCall::Flag>& to_publish) noexcept;
+    void run_for_call(std::vector<ThreadCall::Flag>& to_publish) noexcept;
 
     PyObject* future_ = nullptr;
     ThreadCall* call_ = nullptr;  // owned by future_

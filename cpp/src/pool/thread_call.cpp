@@ -1,5 +1,6 @@
 #include "pool/thread_call.hpp"
 
+#include <stdexcept>
 #include <thread>
 
 #include <fastchan/detail/spin.hpp>
@@ -19,32 +20,19 @@ bool future_cancelled(PyObject* future) {
     return cancelled;
 }
 
-// loop.call_soon_threadsafe(fn, *args); a closed loop has nobody to tell.
-void call_soon_threadsafe(PyObject* loop, PyObject* fn, PyObject* a, PyObject* b, PyObject* c) {
-    PyObject* r = PyObject_CallMethod(loop, "call_soon_threadsafe", "OOOO", fn, a, b, c);
-    if (r == nullptr) {
-        if (PyErr_ExceptionMatches(PyExc_RuntimeError)) {
-            PyErr_Clear();
-        } else {
-            PyErr_WriteUnraisable(loop);
-        }
-    }
-    Py_XDECREF(r);
-}
-
 }  // namespace
 
 bool ThreadCall::abandoned() const { return cancelled_ || (future_ != nullptr && future_cancelled(future_)); }
 
-ThreadCall::Flag ThreadCall::finish(PyObject* outcome, bool ok, PyObject* deliver) {
+ThreadCall::Flag ThreadCall::finish(PyObject* outcome, bool ok) {
     outcome_ = outcome;
     ok_ = ok;
-    if (future_ == nullptr) return ready_;
-    deliver_to_loop(deliver);
+    if (carrier_ == nullptr) return ready_;
+    carrier_->waiter.notify();  // (a closed loop declines: nobody to tell)
     return nullptr;
 }
 
-void ThreadCall::drop(PyObject* error, PyObject* deliver) {
+void ThreadCall::drop(PyObject* error) {
     if (done()) return;
     if (error == nullptr) {
         cancelled_ = true;
@@ -53,15 +41,28 @@ void ThreadCall::drop(PyObject* error, PyObject* deliver) {
         outcome_ = error;
         ok_ = false;
     }
-    if (future_ != nullptr) deliver_to_loop(deliver);
+    if (carrier_ != nullptr) carrier_->waiter.notify();
     ready_->store(true, std::memory_order_release);
 }
 
-void ThreadCall::deliver_to_loop(PyObject* deliver) {
-    // deliver(future, ok, value) runs on the loop; None as the value of a
-    // cancelled call makes it cancel the future.
-    PyObject* value = outcome_ ? outcome_ : Py_None;
-    call_soon_threadsafe(loop_, deliver, future_, ok_ ? Py_True : Py_False, value);
+bool ThreadCall::complete(PyObject* future) const {
+    if (future_cancelled(future)) return true;  // the task gave up: nothing to tell
+    // "(O)", not "O": with "O" a tuple result would be unpacked into
+    // several arguments (and the future never completed).
+    PyObject* r;
+    if (ok_ && outcome_ != nullptr) {
+        r = PyObject_CallMethod(future, "set_result", "(O)", outcome_);
+    } else if (outcome_ != nullptr) {
+        r = PyObject_CallMethod(future, "set_exception", "(O)", outcome_);
+    } else {  // dropped at shutdown
+        r = PyObject_CallMethod(future, "cancel", nullptr);
+    }
+    Py_XDECREF(r);
+    return r != nullptr;
+}
+
+bool ThreadCall::complete_attached(PyObject* future, PyObject* self) {
+    return py::handle(self).cast<ThreadCall&>().complete(future);
 }
 
 void ThreadCall::spin_without_gil(std::chrono::nanoseconds budget) const noexcept {
@@ -100,12 +101,14 @@ PyObject* ThreadCall::result() const {
     return nullptr;
 }
 
-void ThreadCall::attach(PyObject* future, PyObject* loop, PyObject* deliver) {
-    Py_INCREF(future);
-    Py_INCREF(loop);
-    Py_XSETREF(future_, future);
-    Py_XSETREF(loop_, loop);
-    if (done()) deliver_to_loop(deliver);
+void ThreadCall::attach(PyObject* self, PyObject* future, LoopWaker& waker, PyObject* waker_owner) {
+    if (future_ != nullptr) throw std::logic_error("a to_thread() call is attached once");
+    future_ = Py_NewRef(future);
+    if (done()) {  // finished while the task spun: complete it now (on the loop's thread)
+        if (!complete(future)) throw py::error_already_set();
+        return;
+    }
+    carrier_ = new AsyncWaiter(waker, waker_owner, future, &ThreadCall::complete_attached, self);
 }
 
 }  // namespace fastchan::binding

@@ -6,7 +6,9 @@
 // raises only after it has released the GIL itself: neither thread then
 // sleeps on the GIL or on the loop's selector. If the call takes longer the
 // loop attaches an asyncio future and awaits it; the worker then completes
-// that future through loop.call_soon_threadsafe, as asyncio.to_thread does.
+// that future through the loop's LoopWaker (loops/loop_waker.hpp), the same
+// carrier every fastchan awaitable is woken by: a burst of calls finishing
+// costs the loop one eventfd write, and the future is completed natively.
 //
 // attach() and the worker's finish() both run with the GIL held, so exactly
 // one of them sees the other: no outcome is lost between them.
@@ -17,7 +19,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+
 #include "common/initialized.hpp"
+#include "loops/loop_waker.hpp"
 
 namespace fastchan::binding {
 
@@ -29,9 +33,9 @@ public:
     ThreadCall(const ThreadCall&) = delete;
     ThreadCall& operator=(const ThreadCall&) = delete;
     ~ThreadCall() {  // GIL held: the Python object is being deallocated
+        if (carrier_ != nullptr) carrier_->release();
         Py_XDECREF(outcome_);
         Py_XDECREF(future_);
-        Py_XDECREF(loop_);
     }
 
     // --- worker side, GIL held ---
@@ -42,11 +46,11 @@ public:
     // Stores the outcome (stealing the reference; ok: a result, else an
     // exception). Returns the flag to raise once the GIL is released, or
     // nullptr when a future was attached (the outcome went to its loop).
-    Flag finish(PyObject* outcome, bool ok, PyObject* deliver);
+    Flag finish(PyObject* outcome, bool ok);
 
     // The task was dropped from the queue (shutdown or a broken pool): the
     // call fails with `error`, or is cancelled when `error` is null.
-    void drop(PyObject* error, PyObject* deliver);
+    void drop(PyObject* error);
 
     // --- awaiting side, GIL held unless said otherwise ---
 
@@ -60,19 +64,22 @@ public:
     // (or CancelledError) raised. Only once done().
     PyObject* result() const;
 
-    // Hands the outcome to `future`, an asyncio future of `loop`: at once
-    // if it is there, else when the worker finishes.
-    void attach(PyObject* future, PyObject* loop, PyObject* deliver);
+    // Hands the outcome to `future`, an asyncio future of the loop `waker`
+    // serves: at once if it is there, else when the worker finishes. `self`
+    // is this call's Python object (kept alive until the future is set).
+    void attach(PyObject* self, PyObject* future, LoopWaker& waker, PyObject* waker_owner);
 
 private:
-    void deliver_to_loop(PyObject* deliver);
+    // Completes `future` with the outcome (result, exception, or cancel).
+    bool complete(PyObject* future) const;
+    static bool complete_attached(PyObject* future, PyObject* self);
 
     Flag ready_ = std::make_shared<std::atomic<bool>>(false);
     PyObject* outcome_ = nullptr;
     bool ok_ = false;
     bool cancelled_ = false;
-    PyObject* future_ = nullptr;  // attached asyncio future, and its loop
-    PyObject* loop_ = nullptr;
+    PyObject* future_ = nullptr;      // the attached asyncio future
+    AsyncWaiter* carrier_ = nullptr;  // carries the outcome's wake-up to its loop
 };
 
 }  // namespace fastchan::binding

@@ -1,21 +1,3 @@
-// Native awaitables for fastchan.asyncio's get() and put() (CPython >= 3.10).
-//
-// `await q.get()` on a queue that has an item costs one C call and one
-// am_send, with no coroutine frame: the awaitable tries the operation when it
-// is first driven (never at call time, so an awaitable that is created and
-// dropped takes nothing), returns the result at once if it can, and
-// otherwise hands over to the queue's Python slow path (_get_slow/_put_slow),
-// forwarding send/throw/close to it like `yield from`.
-#include <Python.h>
-
-#include "common/pybind.hpp"
-
-#include "loops/awaitable.hpp"
-#include "common/errors.hpp"
-#include "queue/methods.hpp"
-#include "loops/loop_waker.hpp"
-#include "queue/queue.hpp"
-
 // Native awaitables for fastchan.asyncio's get(), put() and join().
 //
 // One object drives the whole operation, with no Python-level slow path:

@@ -1,12 +1,12 @@
 """The asyncio adapter: waiting in an asyncio event loop (any loop, in any
 thread; uvloop too).
 
-The native awaitables (a queue's get/put/join, select) wake an asyncio task
-through its loop's LoopWaker (cpp/src/loops/loop_waker.hpp), from any
-thread, with no GIL needed by the native wakers, and one eventfd write per
-burst; waker_for(loop) makes a loop's waker and watches its descriptor. A
-memory channel's waiter (below) and a to_thread() result use the loop's
-call_soon_threadsafe.
+Every fastchan awaitable wakes an asyncio task the same way: through its
+loop's LoopWaker (cpp/src/loops/loop_waker.hpp), from any thread, with no
+GIL needed by the native wakers, and one eventfd write per burst. The
+native awaitables (a queue's get/put/join, select, to_thread) register a
+native carrier; a memory channel's waiter (below) asks the waker to set its
+future. waker_for(loop) makes a loop's waker and watches its descriptor.
 
 Imported once asyncio is (by fastchan._loops, the native awaitables' first
 wait, select_async or to_thread), never by `import fastchan`.
@@ -62,13 +62,14 @@ def _abandon_on_close(loop: asyncio.AbstractEventLoop, waker: _core.LoopWaker) -
 
 
 class Waiter(_Waiter):
-    __slots__ = ("loop", "future")
+    __slots__ = ("loop", "waker", "future")
 
     def __init__(self, handle: Any) -> None:
         super().__init__(handle)
         loop = _get_running_loop()
         assert loop is not None
         self.loop = loop
+        self.waker = waker_for(loop)
         self.future: asyncio.Future[None] = loop.create_future()
 
     def wake(self) -> bool:
@@ -79,16 +80,10 @@ class Waiter(_Waiter):
         if _get_running_loop() is self.loop:
             self.future.set_result(None)
             return True
-        try:
-            self.loop.call_soon_threadsafe(_settle, self.future)
-        except RuntimeError:  # its loop is closed
-            return False
-        return True
-
-
-def _settle(future: asyncio.Future[None]) -> None:
-    if not future.done():  # (cancelled meanwhile: park() settles it)
-        future.set_result(None)
+        # Another thread: the loop sets the result unless the future is
+        # done by then (cancelled meanwhile: park() settles that); False if
+        # the loop is closed.
+        return self.waker.wake(self.future)
 
 
 @types.coroutine
