@@ -2,7 +2,8 @@
 // and SimpleQueue (and their asyncio twins). Its items are Python objects
 // (one strong reference per buffered item) or, for a typed queue, native
 // values of its dtype (FASTCHAN_DTYPES) converted at the boundary (codecs.hpp). It keeps
-// queue.Queue's task accounting (task_done/join) and Python 3.13's shutdown. Every method is called with the GIL held; blocking
+// queue.Queue's task accounting (task_done/join) and Python 3.13's shutdown. Every method is called with the GIL held (or, on a
+// free-threaded build, an attached thread state; see docs/design.md, "Without the GIL"); blocking
 // ones release it only while they sleep (GilWait).
 //
 // maxsize may be assigned on a live queue (set_maxsize). A list or heap
@@ -19,6 +20,7 @@
 #include <cstddef>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -31,6 +33,7 @@
 #include <fastchan/flavors/list.hpp>
 
 #include "common/codecs.hpp"
+#include "common/free_threading.hpp"
 #include "common/gil_wait.hpp"
 #include "queue/object_heap.hpp"
 #include "common/initialized.hpp"
@@ -95,13 +98,23 @@ public:
                 using T = typename std::decay_t<decltype(f)>::value_type;
                 T value;
                 if (!Codec<T>::from_py(item, value)) return Status::interrupted;
+                if constexpr (kFreeThreaded) {
+                    // No GIL: a consumer may take the item and call task_done()
+                    // the moment it is in, so it is counted before (atomically),
+                    // as a native producer's is.
+                    unfinished_.fetch_add(1, std::memory_order_relaxed);
+                }
                 Status s = block ? f.send_until(value, deadline, GilWait{}) : f.try_send(value);
                 if (s == Status::ok) {
-                    // Still under the GIL since the item went in: no consumer's
-                    // task_done() can run in between.
-                    unfinished_.store(unfinished_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                    if constexpr (!kFreeThreaded) {
+                        // Still under the GIL since the item went in: no consumer's
+                        // task_done() can run in between.
+                        unfinished_.store(unfinished_.load(std::memory_order_relaxed) + 1,
+                                          std::memory_order_relaxed);
+                    }
                 } else {
                     Codec<T>::release(value);
+                    if constexpr (kFreeThreaded) uncount_failed_put(unfinished_);
                 }
                 return s;
             });
@@ -169,26 +182,31 @@ public:
         // Counted before the item is visible, so its task_done() finds it.
         native_unfinished_.fetch_add(1, std::memory_order_relaxed);
         Status s = block ? f.send_until(value, deadline, policy) : f.try_send(value);
-        if (s != Status::ok) {
-            native_unfinished_.fetch_sub(1, std::memory_order_relaxed);
-            detail::store_load_fence(unfinished_);  // see WaitList::has_waiters
-            joiners_.notify_all();
-        }
+        if (s != Status::ok) uncount_failed_put(native_unfinished_);
         return s;
+    }
+
+    // A put counted ahead failed: uncount it, and wake join()s that saw it.
+    void uncount_failed_put(std::atomic<Py_ssize_t>& counter) {
+        counter.fetch_sub(1, std::memory_order_relaxed);
+        detail::store_load_fence(unfinished_);  // see WaitList::has_waiters
+        joiners_.notify_all();
     }
 
     std::size_t qsize() {
         return current().visit([](auto& f) { return f.size(); });
     }
-    Py_ssize_t maxsize() const noexcept { return maxsize_; }
+    Py_ssize_t maxsize() const noexcept { return maxsize_.load(std::memory_order_relaxed); }
 
     // queue.Queue's `q.maxsize = n` on a live queue: later puts wait while
     // qsize() >= n (items beyond it stay); a larger bound wakes blocked
-    // putters, threads and tasks alike. <= 0 means unbounded. Called with the
-    // GIL held; runs no Python code, so it is atomic for GIL holders.
+    // putters, threads and tasks alike. <= 0 means unbounded. Runs no Python
+    // code; serialized with other set_maxsize() calls and with shutdown()'s
+    // closing by transition_ (the GIL on a GIL build).
     void set_maxsize(Py_ssize_t maxsize) {
         std::size_t cap = maxsize > 0 ? static_cast<std::size_t>(maxsize) : std::numeric_limits<std::size_t>::max();
-        maxsize_ = maxsize;
+        std::lock_guard<FtMutex> guard(transition_);
+        maxsize_.store(maxsize, std::memory_order_relaxed);
         current().visit([&](auto& f) {
             using F = std::decay_t<decltype(f)>;
             using T = typename F::value_type;
@@ -200,7 +218,10 @@ public:
             }
         });
     }
-    bool full() { return maxsize_ > 0 && qsize() >= static_cast<std::size_t>(maxsize_); }
+    bool full() {
+        Py_ssize_t maxsize = maxsize_.load(std::memory_order_relaxed);
+        return maxsize > 0 && qsize() >= static_cast<std::size_t>(maxsize);
+    }
 
     Py_ssize_t unfinished_tasks() const noexcept {
         return unfinished_.load(std::memory_order_relaxed) +
@@ -210,9 +231,14 @@ public:
     // False if called more times than items were put.
     bool task_done() {
         Py_ssize_t left = unfinished_.load(std::memory_order_relaxed);
-        if (left > 0) {
+        if constexpr (kFreeThreaded) {
+            // Python callers' puts and task_done()s race without the GIL.
+            while (left > 0 && !unfinished_.compare_exchange_weak(left, left - 1, std::memory_order_relaxed)) {
+            }
+        } else if (left > 0) {
             unfinished_.store(left - 1, std::memory_order_relaxed);
-        } else {
+        }
+        if (left <= 0) {
             Py_ssize_t native = native_unfinished_.load(std::memory_order_relaxed);
             do {
                 if (native <= 0) return false;
@@ -267,8 +293,11 @@ public:
             set_reentered();
             return false;
         }
-        shutdown_.store(true, std::memory_order_release);
-        current().visit([](auto& f) { return f.close(); });
+        {
+            std::lock_guard<FtMutex> guard(transition_);  // not while set_maxsize replaces the ring
+            shutdown_.store(true, std::memory_order_release);
+            current().visit([](auto& f) { return f.close(); });
+        }
         if (!immediate) return true;
         std::vector<PyObject*> dropped;
         std::size_t count = drop_all(dropped);
@@ -333,12 +362,14 @@ private:
         current_.store(replacement_.get(), std::memory_order_release);
     }
 
-    Py_ssize_t maxsize_;  // (read and written with the GIL held)
+    std::atomic<Py_ssize_t> maxsize_;  // (relaxed: plain loads and stores on x86/ARM)
+    FtMutex transition_;  // set_maxsize() and shutdown()'s closing, one at a time
     Flavor flavor_;
     std::unique_ptr<Flavor> replacement_;  // the list that replaced a ring, if any
     std::atomic<Flavor*> current_;         // &flavor_ or replacement_.get()
     // Items put and not yet done: by Python callers (changed only under the
-    // GIL; atomic so waiters may read it) and by native threads (no GIL).
+    // GIL on a GIL build, atomically without it; atomic so waiters may read
+    // it) and by native threads (no GIL).
     std::atomic<Py_ssize_t> unfinished_{0};
     std::atomic<Py_ssize_t> native_unfinished_{0};
     std::atomic<bool> shutdown_{false};
