@@ -37,6 +37,7 @@
 #include <fastchan/waiter.hpp>
 
 #include "common/call_scope.hpp"
+#include "common/free_threading.hpp"
 #include "common/initialized.hpp"
 
 namespace fastchan::binding {
@@ -126,8 +127,7 @@ public:
     // After the wake-up (or to give up): leave the wait list. True if a
     // notification had taken this waiter; only the first call counts.
     bool unregister() {
-        if (left_) return false;
-        left_ = true;
+        if (!left_.set()) return false;
         return list_ != nullptr && !list_->remove(waiter);
     }
 
@@ -139,8 +139,7 @@ public:
     // Notified, but its task will never run (its loop closed): the wake-up
     // goes to the next waiter now.
     void pass_on() {
-        if (left_) return;
-        left_ = true;
+        if (!left_.set()) return;
         if (list_ != nullptr) list_->notify_one();
     }
 
@@ -157,7 +156,10 @@ private:
     }
 
     std::atomic<int> refs_{1};
-    bool left_ = false;   // unregister() ran (GIL-protected)
+    // unregister() or pass_on() ran. The task's thread (unregister, cancel,
+    // or a collection on any thread) and its loop's thread (pass_on) may race:
+    // exactly one of them leaves the list / passes the wake-up on.
+    OnceFlag left_;
     PyObject* future_;    // a weak reference
     PyObject* waker_owner_;  // keeps the LoopWaker alive while notifiers may use it
     WaitList* list_;

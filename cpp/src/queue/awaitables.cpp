@@ -11,10 +11,14 @@
 // on to the next waiter, so none is lost.
 #include <Python.h>
 
+#include <atomic>
+#include <mutex>
+
 #include "common/pybind.hpp"
 
 #include "loops/awaitable.hpp"
 #include "common/errors.hpp"
+#include "common/free_threading.hpp"
 #include "queue/methods.hpp"
 #include "loops/loop_waker.hpp"
 #include "queue/queue.hpp"
@@ -37,35 +41,82 @@ struct QueueOp {
 
 // asyncio's get_running_loop and the asyncio loop adapter's waker_for(loop)
 // (fastchan/_loops/asyncio.py), looked up at the first wait: `import
-// fastchan` imports no asyncio (GIL-protected).
-PyObject* g_get_running_loop = nullptr;
-PyObject* g_waker_for = nullptr;
-PyObject* g_blocking_name = nullptr;  // "_asyncio_future_blocking"
+// fastchan` imports no asyncio. Published once, atomically: threads that race
+// to the first wait each look them up, one pair wins, the others let theirs go.
+struct AsyncioRefs {
+    PyObject* get_running_loop;
+    PyObject* waker_for;
+};
+std::atomic<AsyncioRefs*> g_asyncio{nullptr};
+PyObject* g_blocking_name = nullptr;  // "_asyncio_future_blocking" (set at import)
 // The last loop asked for (a weak reference) and its waker: the common case,
-// one loop, needs no call into Python to find its waker.
+// one loop, needs no call into Python to find its waker. Both pointers are
+// read and replaced under g_last_lock (no Python code runs under it).
+FtMutex g_last_lock;
 PyObject* g_last_loop = nullptr;
 PyObject* g_last_waker = nullptr;
 
+// asyncio's refs (borrowed, never released), or nullptr with an error set.
+AsyncioRefs* asyncio_refs() {
+    if (AsyncioRefs* refs = g_asyncio.load(std::memory_order_acquire)) return refs;
+    PyObject* asyncio = PyImport_ImportModule("asyncio");
+    if (asyncio == nullptr) return nullptr;
+    PyObject* get_running_loop = PyObject_GetAttrString(asyncio, "get_running_loop");
+    Py_DECREF(asyncio);
+    if (get_running_loop == nullptr) return nullptr;
+    PyObject* adapter = PyImport_ImportModule("fastchan._loops.asyncio");
+    PyObject* waker_for = adapter ? PyObject_GetAttrString(adapter, "waker_for") : nullptr;
+    Py_XDECREF(adapter);
+    if (waker_for == nullptr) {
+        Py_DECREF(get_running_loop);
+        return nullptr;
+    }
+    auto* mine = new AsyncioRefs{get_running_loop, waker_for};
+    AsyncioRefs* expected = nullptr;
+    if (g_asyncio.compare_exchange_strong(expected, mine, std::memory_order_acq_rel)) return mine;
+    Py_DECREF(mine->get_running_loop);  // another thread published first
+    Py_DECREF(mine->waker_for);
+    delete mine;
+    return expected;
+}
+
 // The running loop's LoopWaker object (new reference), or nullptr with an error set.
-PyObject* waker_for(PyObject* loop) {
-    if (g_last_loop != nullptr) {
+PyObject* waker_for(PyObject* waker_for_fn, PyObject* loop) {
+    PyObject* last_loop = nullptr;
+    PyObject* last_waker = nullptr;
+    {
+        std::lock_guard<FtMutex> guard(g_last_lock);
+        last_loop = Py_XNewRef(g_last_loop);
+        last_waker = Py_XNewRef(g_last_waker);
+    }
+    if (last_loop != nullptr) {
         PyObject* last = nullptr;
 #if PY_VERSION_HEX >= 0x030D0000
-        if (PyWeakref_GetRef(g_last_loop, &last) < 0) return nullptr;
+        if (PyWeakref_GetRef(last_loop, &last) < 0) last = nullptr;
         Py_XDECREF(last);  // only compared
 #else
-        last = PyWeakref_GetObject(g_last_loop);
+        last = PyWeakref_GetObject(last_loop);
 #endif
-        if (last == loop) return Py_NewRef(g_last_waker);
+        Py_DECREF(last_loop);
+        if (last == loop) return last_waker;
+        Py_DECREF(last_waker);
+        PyErr_Clear();
     }
-    PyObject* waker = PyObject_CallOneArg(g_waker_for, loop);
+    PyObject* waker = PyObject_CallOneArg(waker_for_fn, loop);
     if (waker == nullptr) return nullptr;
     PyObject* ref = PyWeakref_NewRef(loop, nullptr);
     if (ref == nullptr) {
         PyErr_Clear();  // a loop without weak references: just not cached
     } else {
-        Py_XSETREF(g_last_loop, ref);
-        Py_XSETREF(g_last_waker, Py_NewRef(waker));
+        PyObject* cached = Py_NewRef(waker);
+        {
+            std::lock_guard<FtMutex> guard(g_last_lock);
+            std::swap(g_last_loop, ref);
+            std::swap(g_last_waker, cached);
+        }
+        // The replaced pair, released outside the lock (a decref may run Python code).
+        Py_XDECREF(ref);
+        Py_XDECREF(cached);
     }
     return waker;
 }
@@ -122,21 +173,11 @@ PySendResult finish_with(QueueOp* op, Status s, PyObject** result) {
 // running loop for the task to wait on.
 PySendResult park(QueueOp* op, PyQueue* q, PyObject** result) {
     *result = nullptr;
-    if (g_waker_for == nullptr) {
-        PyObject* asyncio = PyImport_ImportModule("asyncio");
-        if (asyncio == nullptr) return PYGEN_ERROR;
-        g_get_running_loop = PyObject_GetAttrString(asyncio, "get_running_loop");
-        Py_DECREF(asyncio);
-        if (g_get_running_loop == nullptr) return PYGEN_ERROR;
-        PyObject* adapter = PyImport_ImportModule("fastchan._loops.asyncio");
-        if (adapter == nullptr) return PYGEN_ERROR;
-        g_waker_for = PyObject_GetAttrString(adapter, "waker_for");
-        Py_DECREF(adapter);
-        if (g_waker_for == nullptr) return PYGEN_ERROR;
-    }
-    PyObject* loop = PyObject_CallNoArgs(g_get_running_loop);
+    AsyncioRefs* refs = asyncio_refs();
+    if (refs == nullptr) return PYGEN_ERROR;
+    PyObject* loop = PyObject_CallNoArgs(refs->get_running_loop);
     if (loop == nullptr) return PYGEN_ERROR;
-    PyObject* waker = waker_for(loop);
+    PyObject* waker = waker_for(refs->waker_for, loop);
     PyObject* future = waker ? PyObject_CallMethod(loop, "create_future", nullptr) : nullptr;
     Py_DECREF(loop);
     if (future == nullptr) {
@@ -174,8 +215,12 @@ PySendResult park(QueueOp* op, PyQueue* q, PyObject** result) {
 }
 
 // Each drive: (after a wake-up: leave the list), try, and park if it would block.
+// send/throw/close hold the op's critical section: its fields (waiter,
+// future, finished) are the op's own state, and two threads driving one
+// awaitable at once must not both park or both unpark it.
 PySendResult op_send(PyObject* self, PyObject*, PyObject** result) {
     auto* op = reinterpret_cast<QueueOp*>(self);
+    CriticalSection section(self);
     if (op->finished) {
         PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited queue operation");
         *result = nullptr;
@@ -200,6 +245,7 @@ PyObject* op_await(PyObject* self) { return Py_NewRef(self); }
 // operation has not happened and will not; the exception propagates.
 PyObject* op_throw(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
     auto* op = reinterpret_cast<QueueOp*>(self);
+    CriticalSection section(self);
     CallScope call;
     unpark(op, true);
     op->finished = true;
@@ -208,6 +254,7 @@ PyObject* op_throw(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
 
 PyObject* op_close(PyObject* self, PyObject*) {
     auto* op = reinterpret_cast<QueueOp*>(self);
+    CriticalSection section(self);
     CallScope call;
     unpark(op, true);
     op->finished = true;
