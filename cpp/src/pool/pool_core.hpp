@@ -11,6 +11,7 @@
 #include <vector>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -145,9 +146,12 @@ public:
     // (or are cancelled if it is None), and the Futures are returned for the
     // caller to cancel or fail. Without drop the workers still run them.
     py::list close(bool drop, py::object error_type, std::string message, py::handle failure) {
-        if (!closed_error_) {
-            closed_error_ = std::move(error_type);
-            closed_message_ = std::move(message);
+        {
+            std::lock_guard<FtMutex> guard(closed_lock_);
+            if (!closed_error_) {
+                closed_error_ = std::move(error_type);
+                closed_message_ = std::move(message);
+            }
         }
         py::list dropped;
         queue_.shutdown(drop ? Shutdown::drop : Shutdown::drain, [&](PyTask& task) {
@@ -165,7 +169,7 @@ public:
     std::size_t outstanding() const { return queue_.outstanding(); }
     std::size_t idle_workers() const { return queue_.idle_workers(); }
     std::size_t workers() const { return queue_.workers(); }
-    std::size_t started_workers() const { return started_; }
+    std::size_t started_workers() const { return started_.load(std::memory_order_relaxed); }
     std::size_t max_workers() const { return max_workers_; }
     std::optional<std::size_t> max_pending() const { return max_pending_; }
 
@@ -211,31 +215,49 @@ private:
     // Starts a worker unless the idle and starting ones already outnumber
     // the queued tasks (this one included), as ThreadPoolExecutor does.
     void maybe_start_worker(py::handle self) {
-        if (started_ >= max_workers_) return;
+        std::size_t started = started_.load(std::memory_order_relaxed);
+        if (started >= max_workers_) return;
         if (queue_.idle_workers() + queue_.expected_workers() > queue_.queued()) return;
-        ++started_;
+        if constexpr (kFreeThreaded) {
+            // Submitters race without the GIL: a slot is taken atomically, so
+            // at most max_workers are ever started.
+            do {
+                if (started >= max_workers_) return;
+            } while (!started_.compare_exchange_weak(started, started + 1, std::memory_order_relaxed));
+        } else {
+            started_.store(started + 1, std::memory_order_relaxed);
+        }
         queue_.expect_worker();
         try {
             spawn_(self);
         } catch (...) {
-            --started_;
+            started_.fetch_sub(1, std::memory_order_relaxed);
             queue_.cancel_expected_worker();
             throw;
         }
     }
 
     [[noreturn]] void raise_closed() {
-        PyErr_SetString(closed_error_ ? closed_error_.ptr() : PyExc_RuntimeError,
-                        closed_error_ ? closed_message_.c_str() : "cannot schedule new futures after shutdown");
+        py::object error;
+        std::string message = "cannot schedule new futures after shutdown";
+        {
+            std::lock_guard<FtMutex> guard(closed_lock_);
+            if (closed_error_) {
+                error = closed_error_;
+                message = closed_message_;
+            }
+        }
+        PyErr_SetString(error ? error.ptr() : PyExc_RuntimeError, message.c_str());
         throw py::error_already_set();
     }
 
     WorkQueue<PyTask> queue_;
     const std::size_t max_workers_;
     const std::optional<std::size_t> max_pending_;
-    std::size_t started_ = 0;  // guarded by the GIL
+    std::atomic<std::size_t> started_{0};  // (a CAS without the GIL: see maybe_start_worker)
     std::atomic<std::int64_t> typical_call_ns_{0};
     py::object spawn_, future_type_;
+    FtMutex closed_lock_;  // close() sets these once; raise_closed() reads them
     py::object closed_error_;
     std::string closed_message_;
 };

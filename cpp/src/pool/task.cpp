@@ -76,8 +76,13 @@ void notify_waiters(PyObject* future, PyObject* method) {
         return;
     }
     for (Py_ssize_t i = 0; PyList_Check(waiters) && i < PyList_GET_SIZE(waiters); ++i) {
-        PyObject* waiter = PyList_GET_ITEM(waiters, i);
-        Py_INCREF(waiter);
+        // A strong reference: without the GIL a borrowed one could be freed
+        // by another thread's change to the list.
+        PyObject* waiter = list_get_ref(waiters, i);
+        if (waiter == nullptr) {
+            PyErr_Clear();  // the list shrank meanwhile
+            break;
+        }
         PyObject* r = PyObject_CallMethodOneArg(waiter, method, future);
         if (r == nullptr) PyErr_WriteUnraisable(waiter);
         Py_XDECREF(r);
@@ -95,7 +100,9 @@ void call_method(PyObject* obj, PyObject* name) {
 }  // namespace
 
 bool FutureProtocol::load() {
-    if (loaded) return true;
+    if (loaded.load(std::memory_order_acquire)) return true;
+    std::lock_guard<FtMutex> guard(load_lock);
+    if (loaded.load(std::memory_order_relaxed)) return true;
     PyObject* base = PyImport_ImportModule("concurrent.futures._base");
     if (base == nullptr) return false;
     pending = PyObject_GetAttrString(base, "PENDING");
@@ -118,8 +125,9 @@ bool FutureProtocol::load() {
                intern("add_exception"),
                intern("_invoke_callbacks"),
                intern("set_running_or_notify_cancel")};
-    loaded = !PyErr_Occurred();
-    return loaded;
+    bool ok = !PyErr_Occurred();
+    loaded.store(ok, std::memory_order_release);
+    return ok;
 }
 
 PyObject* PyTask::call(PyObject** error) noexcept {

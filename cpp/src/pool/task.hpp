@@ -30,9 +30,13 @@ struct FutureProtocol {
     PyObject* cancelled = nullptr;
     PyObject* finished = nullptr;
 
-    // Fills the fields once (GIL held); false with a Python error set on failure.
+    // Fills the fields once; false with a Python error set on failure. The
+    // first pools of several threads may race here: load_lock serializes the
+    // filling (it imports concurrent.futures under the lock, a PyMutex, which
+    // nothing in that import can reach again), `loaded` publishes it.
     bool load();
-    bool loaded = false;
+    std::atomic<bool> loaded{false};
+    FtMutex load_lock;
 };
 
 inline FutureProtocol g_future;

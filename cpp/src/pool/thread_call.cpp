@@ -22,26 +22,41 @@ bool future_cancelled(PyObject* future) {
 
 }  // namespace
 
-bool ThreadCall::abandoned() const { return cancelled_ || (future_ != nullptr && future_cancelled(future_)); }
+bool ThreadCall::abandoned() const {
+    PyObject* future;
+    {
+        std::lock_guard<FtMutex> guard(lock_);
+        if (cancelled_) return true;
+        future = Py_XNewRef(future_);
+    }
+    if (future == nullptr) return false;
+    bool cancelled = future_cancelled(future);
+    Py_DECREF(future);
+    return cancelled;
+}
 
 ThreadCall::Flag ThreadCall::finish(PyObject* outcome, bool ok) {
+    std::lock_guard<FtMutex> guard(lock_);
     outcome_ = outcome;
     ok_ = ok;
     if (carrier_ == nullptr) return ready_;
-    carrier_->waiter.notify();  // (a closed loop declines: nobody to tell)
+    carrier_->waiter.notify();  // (a closed loop declines: nobody to tell; no Python code)
     return nullptr;
 }
 
 void ThreadCall::drop(PyObject* error) {
-    if (done()) return;
-    if (error == nullptr) {
-        cancelled_ = true;
-    } else {
-        Py_INCREF(error);
-        outcome_ = error;
-        ok_ = false;
+    {
+        std::lock_guard<FtMutex> guard(lock_);
+        if (done_locked()) return;
+        if (error == nullptr) {
+            cancelled_ = true;
+        } else {
+            Py_INCREF(error);
+            outcome_ = error;
+            ok_ = false;
+        }
+        if (carrier_ != nullptr) carrier_->waiter.notify();
     }
-    if (carrier_ != nullptr) carrier_->waiter.notify();
     ready_->store(true, std::memory_order_release);
 }
 
@@ -102,13 +117,30 @@ PyObject* ThreadCall::result() const {
 }
 
 void ThreadCall::attach(PyObject* self, PyObject* future, LoopWaker& waker, PyObject* waker_owner) {
-    if (future_ != nullptr) throw std::logic_error("a to_thread() call is attached once");
-    future_ = Py_NewRef(future);
-    if (done()) {  // finished while the task spun: complete it now (on the loop's thread)
-        if (!complete(future)) throw py::error_already_set();
-        return;
+    // Made before taking the lock: it calls into Python (a weak reference).
+    auto* carrier = new AsyncWaiter(waker, waker_owner, future, &ThreadCall::complete_attached, self);
+    bool finished;
+    {
+        std::lock_guard<FtMutex> guard(lock_);
+        if (future_ != nullptr) {
+            finished = false;
+        } else {
+            future_ = Py_NewRef(future);
+            finished = done_locked();
+            if (!finished) {
+                carrier_ = carrier;
+                carrier = nullptr;
+            }
+        }
     }
-    carrier_ = new AsyncWaiter(waker, waker_owner, future, &ThreadCall::complete_attached, self);
+    if (carrier != nullptr && !finished) {  // attached twice
+        carrier->release();
+        throw std::logic_error("a to_thread() call is attached once");
+    }
+    if (carrier != nullptr) carrier->release();
+    if (finished) {  // finished while the task spun: complete it now (on the loop's thread)
+        if (!complete(future)) throw py::error_already_set();
+    }
 }
 
 }  // namespace fastchan::binding

@@ -10,8 +10,10 @@
 // carrier every fastchan awaitable is woken by: a burst of calls finishing
 // costs the loop one eventfd write, and the future is completed natively.
 //
-// attach() and the worker's finish() both run with the GIL held, so exactly
-// one of them sees the other: no outcome is lost between them.
+// attach() and the worker's finish()/drop() meet under lock_ (the GIL on a
+// GIL build; a PyMutex without it, common/free_threading.hpp), so exactly one
+// of them sees the other: no outcome is lost between them. No Python code
+// runs under lock_.
 #pragma once
 
 #include <Python.h>
@@ -19,7 +21,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 
+#include "common/free_threading.hpp"
 #include "common/initialized.hpp"
 #include "loops/loop_waker.hpp"
 
@@ -58,7 +62,10 @@ public:
     // GIL (so the worker can run). done() tells, with the GIL back.
     void spin_without_gil(std::chrono::nanoseconds budget) const noexcept;
 
-    bool done() const noexcept { return outcome_ != nullptr || cancelled_; }
+    bool done() const noexcept {
+        std::lock_guard<FtMutex> guard(lock_);
+        return done_locked();
+    }
 
     // The result (a new reference), or nullptr with the call's exception
     // (or CancelledError) raised. Only once done().
@@ -70,10 +77,13 @@ public:
     void attach(PyObject* self, PyObject* future, LoopWaker& waker, PyObject* waker_owner);
 
 private:
+    bool done_locked() const noexcept { return outcome_ != nullptr || cancelled_; }
+
     // Completes `future` with the outcome (result, exception, or cancel).
     bool complete(PyObject* future) const;
     static bool complete_attached(PyObject* future, PyObject* self);
 
+    mutable FtMutex lock_;  // guards the fields below (set once each)
     Flag ready_ = std::make_shared<std::atomic<bool>>(false);
     PyObject* outcome_ = nullptr;
     bool ok_ = false;
