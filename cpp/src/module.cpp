@@ -33,7 +33,8 @@ extern "C" PYBIND11_EXPORT PyObject* PyInit__core() {
     try {
         pybind11::detail::ensure_internals();
         static pybind11::detail::slots_array slots =
-            pybind11::detail::init_slots(&pybind11_exec__core, pybind11::multiple_interpreters::not_supported());
+            pybind11::detail::init_slots(&pybind11_exec__core, pybind11::mod_gil_not_used(),
+                                         pybind11::multiple_interpreters::not_supported());
         static PyModuleDef def{PyModuleDef_HEAD_INIT, "_core", nullptr, 0, nullptr, slots.data(),
                                nullptr, nullptr, nullptr};
         return PyModuleDef_Init(&def);
