@@ -48,7 +48,9 @@ private:
     std::thread thread_;
 };
 
-PYBIND11_MODULE(squares, m) {
+// mod_gil_not_used: nothing here relies on the GIL (the channel has its own
+// locks), so a free-threaded Python (3.13t) keeps the GIL off when it loads this.
+PYBIND11_MODULE(squares, m, py::mod_gil_not_used()) {
     m.doc() = "A C++ thread producing squares into a fastchan channel (an example of fastchan/python.hpp).";
     py::class_<Producer>(m, "Producer")
         .def(py::init<py::handle, std::int64_t>(), py::arg("channel"), py::arg("count"),

@@ -8,10 +8,14 @@ import asyncio
 import random
 import threading
 
+import sysconfig
+
 import pytest
 
 import fastchan
 from fastchan import recv, select_async, send
+
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 N = 1500
 
@@ -100,7 +104,10 @@ def test_receive_with_timeouts_loses_nothing(run, how, capacity):
     got, timeouts = run(consume())
     sender.join()
     assert sorted(_flat(got)) == list(range(N))
-    assert timeouts > 0
+    # Without the GIL (3.13t) the sender runs in parallel and may keep the
+    # channel non-empty for the whole run: no receive ever times out. The
+    # timeout path is then not exercised, which proves nothing either way.
+    assert timeouts > 0 or FREE_THREADED
 
 
 # Receives racing cancellation: the task's coroutine is the operation itself,
