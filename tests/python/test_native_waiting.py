@@ -90,3 +90,45 @@ def test_a_get_woken_by_a_thread_runs_no_python_code_of_fastchan():
     assert results == ["x"]
     # The loop's reader callback is the native LoopWaker.drain.
     assert called == []
+
+
+class Held:
+    """An item whose lifetime the test watches."""
+
+
+@pytest.mark.parametrize("outcome", ["put", "put after waiting", "shut down", "cancelled"])
+def test_a_finished_put_lets_go_of_its_item(outcome):
+    # A finished awaitable may outlive its await: before 3.12 wait_for() runs
+    # it in a Task, which keeps it while a done-callback's handle holds the
+    # Task. It must not keep the item too (the item of a put that a
+    # shutdown(immediate=True) dropped lived on, finalized by the loop later).
+    import weakref
+
+    q = fa.Queue(1)
+
+    async def main():
+        item = Held()
+        ref = weakref.ref(item)
+        op = q.put(item)
+        if outcome == "shut down":
+            q.shutdown()
+            with pytest.raises(fastchan.ShutDown):
+                await op
+        elif outcome == "cancelled":
+            q.put_nowait("filler")
+            task = asyncio.ensure_future(op)
+            await asyncio.sleep(0)  # parked: the queue is full
+            task.cancel()
+            await asyncio.wait([task])
+            assert task.cancelled()
+        else:
+            if outcome == "put after waiting":
+                q.put_nowait("filler")
+                asyncio.get_running_loop().call_later(0.01, q.get_nowait)
+            await op
+            assert q.get_nowait() is item  # the queue lets go of it
+        del item
+        return ref, op  # (the awaitable stays alive)
+
+    ref, op = asyncio.run(main())
+    assert ref() is None, "the finished awaitable still holds the item"

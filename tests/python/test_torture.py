@@ -44,6 +44,7 @@ import itertools
 import random
 import re
 import sys
+import sysconfig
 import threading
 import time
 import traceback
@@ -73,6 +74,13 @@ HAS_TIMEOUT_CM = sys.version_info >= (3, 11)  # asyncio.timeout()
 # Before 3.12, asyncio.wait_for() drops its inner result if the task awaiting
 # it is cancelled (an asyncio bug): no task.cancel() of a wait_for() there.
 CANCEL_WAIT_FOR = sys.version_info >= (3, 12)
+# On a free-threaded build, an object freed by another thread than the one
+# that made it is finalized later, on its maker's thread (biased reference
+# counting merges the counts there): an item shutdown(immediate=True) drops is then
+# finalized after the shutdown returns, by its producer's thread or the
+# collector. Such an item still counts as dropped, and all dropped items
+# together cannot outnumber what the queue holds (QUEUE_SIZE).
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 WENT_IN = re.compile(r"\((\d+) items were (?:put|sent)\)")  # in a failed batch's message
 NOTED_IN = re.compile(r"(\d+) items were (?:put|sent)")  # in a note on its exception (if it adds one)
 END = object()  # iter(dq.popleft, END): a batch that hands its items over one by one
@@ -92,8 +100,16 @@ def _finalized(ident):
         run.finalized.append((ident, in_shutdown, releasing, run.shutdown_begun))
         if run.shutdown_begun and not in_shutdown and not releasing:
             # Finalized by someone else than the shutdown or its producer: if
-            # the ledger then counts it as lost, this says who let it go.
-            run.finalized_where[ident] = "".join(traceback.format_stack(limit=14)[:-1])
+            # the ledger then counts it as lost, this says who let it go (a
+            # native frame, a uvloop callback, shows only as its caller).
+            try:
+                task = asyncio.current_task()
+            except RuntimeError:  # no loop runs in this thread
+                task = None
+            run.finalized_where[ident] = (
+                f"on thread {threading.current_thread().name}, "
+                + (f"in task {task.get_name()}" if task is not None else "in no task") + ":\n"
+                + "".join(traceback.format_stack(limit=14)[:-1]))
 
 
 class Item:
@@ -882,7 +898,7 @@ def audit(run):
     report("items received from another queue or channel than the one that accepted them",
            [i for i, r in received.items() if i in accepted and r[0][0] != accepted[i][0]])
     report("items both received and finalized", received.keys() & finalized.keys())
-    dropped, deferred, lost = [], [], []
+    dropped, deferred, merged, lost = [], [], [], []
     for ident, (where, _) in accepted.items():
         if ident in received:
             continue
@@ -891,9 +907,14 @@ def audit(run):
             dropped.append(ident)
         elif where == "q" and f is not None and f[1] and f[2]:
             deferred.append(ident)
+        elif FREE_THREADED and where == "q" and f is not None and f[2]:
+            merged.append(ident)
         else:
             lost.append(ident)
     report("accepted items lost (neither received nor dropped by shutdown(immediate=True))", lost)
+    if len(dropped) + len(deferred) + len(merged) > QUEUE_SIZE:
+        report(f"items counted as dropped by shutdown(immediate=True), more than the queue can hold "
+               f"({QUEUE_SIZE})", dropped + deferred + merged)
 
     if run.q.qsize() != 0:
         problems.append(f"the queue holds {run.q.qsize()} items after its immediate shutdown")
@@ -909,7 +930,8 @@ def audit(run):
         stats.update(book.stats)
     summary = (f"seed {run.seed}: {issued} items, {len(accepted)} accepted, {len(failed)} failed, "
                f"{sum(map(len, received.values()))} received, {len(dropped)} dropped by shutdown(immediate=True), "
-               f"{len(deferred)} of them let go by their producer after the shutdown "
+               f"{len(deferred)} more let go by their producer after it, {len(merged)} more finalized later on "
+               f"their maker's thread (free-threaded only) "
                f"({run.buffered_at_shutdown} buffered just before it); "
                f"accepted by route {dict(sorted(routes.items()))}; outcomes {dict(sorted(stats.items()))}")
     return problems, summary, routes, stats

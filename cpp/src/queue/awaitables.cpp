@@ -161,8 +161,17 @@ WaitList& list_of(QueueOp* op, PyQueue* q) {
     }
 }
 
-PySendResult finish_with(QueueOp* op, Status s, PyObject** result) {
+// The operation is over (done, failed or abandoned): the awaitable lets go
+// of its item as a finished coroutine lets go of its locals. (A finished
+// Task keeps its awaitable: wait_for() before 3.12 runs it in one, and a
+// done-callback's handle may hold that Task past the caller's return.)
+void finish(QueueOp* op) {
     op->finished = true;
+    Py_CLEAR(op->item);
+}
+
+PySendResult finish_with(QueueOp* op, Status s, PyObject** result) {
+    finish(op);
     if (s == Status::ok) return PYGEN_RETURN;
     raise_for(s, op->kind == OpKind::put ? g_errors.full : g_errors.empty);
     *result = nullptr;
@@ -207,7 +216,7 @@ PySendResult park(QueueOp* op, PyQueue* q, PyObject** result) {
     // What `await future` does: tell the task this yield is a future to wait on.
     if (PyObject_SetAttr(future, g_blocking_name, Py_True) < 0) {
         unpark(op, true);
-        op->finished = true;
+        finish(op);
         return PYGEN_ERROR;
     }
     *result = Py_NewRef(future);
@@ -230,7 +239,7 @@ PySendResult op_send(PyObject* self, PyObject*, PyObject** result) {
     unpark(op, false);
     PyQueue* q = native(op->queue);
     if (q == nullptr) {
-        op->finished = true;
+        finish(op);
         *result = nullptr;
         return PYGEN_ERROR;
     }
@@ -248,7 +257,7 @@ PyObject* op_throw(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
     CriticalSection section(self);
     CallScope call;
     unpark(op, true);
-    op->finished = true;
+    finish(op);
     return awaitable::raise_thrown(args, nargs);
 }
 
@@ -257,7 +266,7 @@ PyObject* op_close(PyObject* self, PyObject*) {
     CriticalSection section(self);
     CallScope call;
     unpark(op, true);
-    op->finished = true;
+    finish(op);
     Py_RETURN_NONE;
 }
 
