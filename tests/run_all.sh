@@ -5,7 +5,9 @@
 #      UndefinedBehaviorSanitizer; then under ThreadSanitizer),
 #   2. pytest against the installed package (tests/python, then the peers'
 #      own suites in tests/peers), in a venv for every other CPython >= 3.10
-#      found under ~/.pyenv, then on $PYTHON (default python3),
+#      found under ~/.pyenv, on free-threaded CPython 3.13t with the GIL off
+#      (built once by ../shared/tools/build-cpython.sh, ~10 min, then
+#      cached), then on $PYTHON (default python3),
 #   3. the typing checks on $PYTHON: stubtest (the stubs and inline
 #      annotations against the installed package) and mypy --strict on
 #      python/fastchan and examples/ (tests/typing),
@@ -70,8 +72,8 @@ if [ "$QUICK" = 0 ]; then
 fi
 
 # pytest from outside the source tree, so the installed package is the one tested.
-run_pytest() {  # $1: python
-  "$1" -m pip install --quiet --disable-pip-version-check ".[test]"
+run_pytest() {  # $1: python, then what to install (default: the package with its test extras)
+  "$1" -m pip install --quiet --disable-pip-version-check "${@:2}"
   # The installed-package tests must run here, not skip.
   (cd tests/python && FASTCHAN_REQUIRE_INSTALLED=1 "$1" -m pytest -q -p no:cacheprovider .)
   # The peers' own suites, unmodified, against fastchan (tests/peers/README.md).
@@ -89,12 +91,28 @@ if [ "$QUICK" = 0 ]; then
     case "$version" in 3.[0-9]|"$main_version") continue ;; esac
     echo "== pytest on CPython $version"
     "$other" -m venv --clear "build/venv-$version"
-    run_pytest "$PWD/build/venv-$version/bin/python"
+    run_pytest "$PWD/build/venv-$version/bin/python" ".[test]"
   done
+
+  echo "== pytest on CPython 3.13t, free-threaded, the GIL off"
+  builder=""
+  for candidate in ../shared/tools/build-cpython.sh /work/shared/tools/build-cpython.sh; do
+    if [ -f "$candidate" ]; then builder=$candidate; break; fi
+  done
+  if [ -z "$builder" ]; then
+    echo "build-cpython.sh (the free-threaded interpreter's builder) is missing" >&2
+    exit 1
+  fi
+  ft_python=$(bash "$builder" --disable-gil | tail -n1)
+  "$ft_python" -m venv --clear build/venv-3.13t
+  # PYTHON_GIL=0 keeps the GIL off even if a module asked for it back (each
+  # fastchan module declares it needs none: test_free_threading.py checks
+  # that without PYTHON_GIL).
+  PYTHON_GIL=0 run_pytest "$PWD/build/venv-3.13t/bin/python" . -r tests/requirements-free-threaded.txt
 fi
 
 echo "== pytest on CPython $main_version"
-run_pytest "$PYTHON"
+run_pytest "$PYTHON" ".[test]"
 
 echo "== typing: stubtest and mypy --strict"
 # (mypy comes with .[test], installed by run_pytest; settings: pyproject.toml [tool.mypy])

@@ -251,6 +251,10 @@ async def to_thread(func: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
     from ._loops.asyncio import waker_for  # (the asyncio adapter; asyncio is in use)
 
     call.attach(future, waker_for(loop))
+    if future.done():
+        # Finished between the check above and attach() (the worker runs in
+        # parallel): awaiting a done future would not suspend.
+        await asyncio.sleep(0)
     return await future
 
 

@@ -29,7 +29,7 @@ def put_with_random_timeouts(q, item, rng):
             return False
 
 
-def consume_with_random_timeouts(q, received, rng):
+def consume_with_random_timeouts(q, received, rng, after_item=lambda: None):
     while True:
         try:
             if rng.random() < 0.2:
@@ -42,6 +42,7 @@ def consume_with_random_timeouts(q, received, rng):
             return
         received.append(item)
         q.task_done()
+        after_item()
 
 
 def run(q, stop_after_producers=True, shutdown_early=None):
@@ -56,15 +57,29 @@ def run(q, stop_after_producers=True, shutdown_early=None):
                 return
             accepted[p].append(item)
 
+    taken = [0]
+    taken_lock = threading.Lock()
+
+    def count_and_shut_down_mid_stream():
+        # The consumer that takes the stream's quarter-way item shuts the
+        # queue down (a delay could miss the stream: without the GIL all of
+        # it passes in a few milliseconds).
+        with taken_lock:
+            taken[0] += 1
+            now = taken[0] == PRODUCERS * PER_PRODUCER // 4
+        if now:
+            shutdown_early()
+
     def consumer(c):
-        consume_with_random_timeouts(q, received[c], random.Random(100 + c))
+        if shutdown_early is None:
+            consume_with_random_timeouts(q, received[c], random.Random(100 + c))
+        else:
+            consume_with_random_timeouts(q, received[c], random.Random(100 + c), count_and_shut_down_mid_stream)
 
     consumers = [threading.Thread(target=consumer, args=(c,)) for c in range(CONSUMERS)]
     producers = [threading.Thread(target=producer, args=(p,)) for p in range(PRODUCERS)]
     for t in consumers + producers:
         t.start()
-    if shutdown_early is not None:
-        shutdown_early()
     for t in producers:
         t.join()
     if stop_after_producers:
@@ -102,7 +117,6 @@ def test_shutdown_mid_stream(immediate):
     dropped = []
 
     def shutdown_soon():
-        threading.Event().wait(0.005)
         before = q.qsize() if immediate else 0
         q.shutdown(immediate=immediate)
         dropped.append(before)
