@@ -142,9 +142,13 @@ def main(argv=None):
                              env=env, check=True, capture_output=True, text=True).stdout
         results.append(json.loads(out))
         print_tables(results[-1])
-    if args.json:
+    if args.json:  # (flat rows, one scenario per interpreter and shape, as plot.py reads them)
+        rows = [dict(r, scenario=f"{res['interpreter']}: {r['scenario']}") for res in results for r in res["rows"]]
+        speedups = [dict(s, interpreter=res["interpreter"]) for res in results for s in res["speedups"]]
         with open(args.json, "w") as f:
-            json.dump({"bench": "parallel", "quick": args.quick, "results": results}, f, indent=1)
+            json.dump({"bench": "parallel", "python": " / ".join(res["interpreter"] for res in results),
+                       "quick": args.quick, "repeat": args.repeat, "results": rows, "speedups": speedups},
+                      f, indent=1)
 
 
 if __name__ == "__main__":
