@@ -72,7 +72,7 @@ if [ "$QUICK" = 0 ]; then
 fi
 
 # pytest from outside the source tree, so the installed package is the one tested.
-run_pytest() {  # $1: python, then what to install (default: the package with its test extras)
+run_pytest() {  # $1: python, then what pip installs into it
   "$1" -m pip install --quiet --disable-pip-version-check "${@:2}"
   # The installed-package tests must run here, not skip.
   (cd tests/python && FASTCHAN_REQUIRE_INSTALLED=1 "$1" -m pytest -q -p no:cacheprovider .)
