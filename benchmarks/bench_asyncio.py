@@ -4,6 +4,7 @@ depend on them; a peer that is missing is left out).
 
     pip install janus culsans aiologic
     python benchmarks/bench_asyncio.py [--repeat 5] [--quick] [--json FILE]
+                                       [--oversubscribe [pinned|unpinned]]
 
 Every scenario runs each contender `repeat` times, round-robin, and reports
 the median items per second and the ratio to the scenario's reference.
@@ -21,6 +22,7 @@ import time
 
 import fastchan
 import fastchan.asyncio as fa
+from background_load import add_switch, describe, oversubscribed
 
 
 def optional(name):
@@ -190,11 +192,26 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="small sizes, 3 runs: a smoke run")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    add_switch(parser)
     args = parser.parse_args(argv)
     repeat, scale = (3, 0.05) if args.quick else (args.repeat, 1.0)
-    print(f"Python {platform.python_version()}, median of {repeat} round-robin runs\n")
+    with oversubscribed(args.oversubscribe):
+        results = measure(repeat, scale)
+    print(f"Python {platform.python_version()}, median of {repeat} round-robin runs, "
+          f"{describe(args.oversubscribe)}\n")
     print("| scenario | contender | items/s | vs reference |")
     print("|---|---|---:|---:|")
+    for r in results:
+        label = f"{r['vs_reference']:.2f}x {r['reference']}" if r["contender"] != r["reference"] else "reference"
+        print(f"| {r['scenario']} | {r['contender']} | {r['items_per_s'] / 1e6:.3f} M | {label} |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"bench": "asyncio", "python": sys.version, "repeat": repeat,
+                       "quick": args.quick, "oversubscribe": args.oversubscribe,
+                       "results": results}, f, indent=1)
+
+
+def measure(repeat, scale):
     results = []
     for title, reference, contenders in scenarios(scale):
         runs = {name: [] for name in contenders}
@@ -208,15 +225,9 @@ def main(argv=None):
         else:
             ref_name = reference
         for name, rate in medians.items():
-            ratio = rate / medians[ref_name]
-            label = f"{ratio:.2f}x {ref_name}" if name != ref_name else "reference"
-            print(f"| {title} | {name} | {rate / 1e6:.3f} M | {label} |")
             results.append({"scenario": title, "contender": name, "items_per_s": rate,
-                            "reference": ref_name, "vs_reference": ratio})
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"bench": "asyncio", "python": sys.version, "repeat": repeat,
-                       "quick": args.quick, "results": results}, f, indent=1)
+                            "reference": ref_name, "vs_reference": rate / medians[ref_name]})
+    return results
 
 
 if __name__ == "__main__":

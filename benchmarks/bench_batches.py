@@ -26,6 +26,7 @@ import threading
 import time
 
 import fastchan
+from background_load import add_switch, describe, oversubscribed
 
 END = None
 
@@ -131,9 +132,10 @@ def main():
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    add_switch(parser)
     args = parser.parse_args()
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, n={args.n}, batch={args.batch}, "
-          f"median of {args.rounds} alternating rounds\n")
+          f"median of {args.rounds} alternating rounds, {describe(args.oversubscribe)}\n")
     contenders = [("queue.Queue put/get per item", stdlib_items),
                   ("fastchan.Queue put_many/get_many", fastchan_queue_batches),
                   ("fastchan.Channel put_many/get_many", fastchan_channel_batches),
@@ -142,9 +144,10 @@ def main():
                   ("fastchan.Queue int64, array in, array out", typed_queue_arrays),
                   ("C++ thread -> fastchan.Channel int64 -> get_many", native_producer)]
     rates = {name: [] for name, _ in contenders}
-    for _ in range(args.rounds):
-        for name, fn in contenders:
-            rates[name].append(fn(args.n, args.batch))
+    with oversubscribed(args.oversubscribe):
+        for _ in range(args.rounds):
+            for name, fn in contenders:
+                rates[name].append(fn(args.n, args.batch))
     base = statistics.median(rates[contenders[0][0]])
     print("| contender | items/s | vs queue.Queue |")
     print("|---|---:|---:|")
@@ -158,7 +161,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"bench": "batches", "python": sys.version, "rounds": args.rounds,
-                       "n": args.n, "batch": args.batch, "results": results}, f, indent=1)
+                       "n": args.n, "batch": args.batch, "oversubscribe": args.oversubscribe,
+                       "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ the same interpreter, on a GIL build and on free-threaded CPython (the GIL
 off), in one command.
 
     python benchmarks/bench_parallel.py [--repeat 3] [--quick] [--json FILE]
-                                        [--python PATH ...]
+                                        [--python PATH ...] [--oversubscribe [pinned|unpinned]]
 
 Runs itself once per interpreter: this one, and each --python (default: the
 free-threaded 3.13t that ../shared/tools/build-cpython.sh --disable-gil
@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_queue import threaded  # noqa: E402  (the same producer/consumer loop)
 
 import fastchan  # noqa: E402
+from background_load import add_switch, describe, oversubscribed  # noqa: E402
 
 DEFAULT_FT = os.path.expanduser("~/.cache/fastchan-cpython/3.13.5-ft/bin/python3.13t")
 SHAPES = ((1, 1), (2, 2), (4, 4))
@@ -116,6 +117,17 @@ def print_tables(result):
         print(f"| {s['pool']} | {s['one_worker_s']:.3f} s | {s['two_workers_s']:.3f} s | {s['speedup']:.2f}x |")
 
 
+def run_on(python, args):
+    """This benchmark's run on `python`, in a process of its own."""
+    env = dict(os.environ)
+    if free_threaded(python):
+        env["PYTHON_GIL"] = "0"  # (a GIL build refuses it)
+    out = subprocess.run([python, os.path.abspath(__file__), "--one", "--repeat", str(args.repeat)]
+                         + (["--quick"] if args.quick else []),
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -124,6 +136,7 @@ def main(argv=None):
     parser.add_argument("--python", action="append", metavar="PATH",
                         help="another interpreter to run on (default: the free-threaded 3.13t, if built)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # (a run on this interpreter only)
+    add_switch(parser)
     args = parser.parse_args(argv)
     scale = 0.1 if args.quick else 1.0
     if args.one:
@@ -133,21 +146,19 @@ def main(argv=None):
         return
     others = args.python if args.python is not None else ([DEFAULT_FT] if os.path.exists(DEFAULT_FT) else [])
     results = []
-    for python in [sys.executable, *others]:
-        env = dict(os.environ)
-        if free_threaded(python):
-            env["PYTHON_GIL"] = "0"  # (a GIL build refuses it)
-        out = subprocess.run([python, os.path.abspath(__file__), "--one", "--repeat", str(args.repeat)]
-                             + (["--quick"] if args.quick else []),
-                             env=env, check=True, capture_output=True, text=True).stdout
-        results.append(json.loads(out))
-        print_tables(results[-1])
-    if args.json:  # (flat rows, one scenario per interpreter and shape, as plot.py reads them)
+    print(describe(args.oversubscribe))
+    with oversubscribed(args.oversubscribe):
+        for python in [sys.executable, *others]:
+            results.append(run_on(python, args))
+            print_tables(results[-1])
+    if args.json:
+        # (flat rows, one scenario per interpreter and shape, as plot.py reads them)
         rows = [dict(r, scenario=f"{res['interpreter']}: {r['scenario']}") for res in results for r in res["rows"]]
         speedups = [dict(s, interpreter=res["interpreter"]) for res in results for s in res["speedups"]]
         with open(args.json, "w") as f:
             json.dump({"bench": "parallel", "python": " / ".join(res["interpreter"] for res in results),
-                       "quick": args.quick, "repeat": args.repeat, "results": rows, "speedups": speedups},
+                       "quick": args.quick, "repeat": args.repeat, "oversubscribe": args.oversubscribe,
+                       "results": rows, "speedups": speedups},
                       f, indent=1)
 
 

@@ -1,6 +1,7 @@
 """fastchan.ThreadPool and fastchan.to_thread against their stdlib peers.
 
     python benchmarks/bench_pool.py [--n N] [--rounds R] [--quick] [--json FILE]
+                                    [--oversubscribe [pinned|unpinned]]
 
 Each workload runs on both sides in the same process, alternating, for R
 rounds; the table shows median rates and fastchan's speed-up:
@@ -23,6 +24,7 @@ import sys
 import time
 
 import fastchan
+from background_load import add_switch, describe, oversubscribed
 
 
 def noop():
@@ -73,19 +75,22 @@ def main():
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="n=2000, 3 rounds (a smoke run)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    add_switch(parser)
     args = parser.parse_args()
     n, rounds = (2000, 3) if args.quick else (args.n, args.rounds)
 
     rows = []
-    with fastchan.ThreadPool() as ours, cf.ThreadPoolExecutor() as theirs:
+    with oversubscribed(args.oversubscribe), fastchan.ThreadPool() as ours, \
+            cf.ThreadPoolExecutor() as theirs:
         rows.append(compare("submit+wait", lambda k: submit_and_wait(ours, k),
                             lambda k: submit_and_wait(theirs, k), n, rounds))
         rows.append(compare("map", lambda k: map_all(ours, k), lambda k: map_all(theirs, k), n, rounds))
-    rows.append(compare("to_thread", lambda k: sequential_to_thread(fastchan.to_thread, k),
-                        lambda k: sequential_to_thread(asyncio.to_thread, k), max(n // 10, 10), rounds))
+        rows.append(compare("to_thread", lambda k: sequential_to_thread(fastchan.to_thread, k),
+                            lambda k: sequential_to_thread(asyncio.to_thread, k), max(n // 10, 10),
+                            rounds))
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"n={n}, median of {rounds} alternating rounds\n")
+          f"n={n}, median of {rounds} alternating rounds, {describe(args.oversubscribe)}\n")
     print("| workload | fastchan per s | stdlib per s | speed-up | stdlib peer |")
     print("|---|---:|---:|---:|---|")
     peers = {"submit+wait": "ThreadPoolExecutor", "map": "ThreadPoolExecutor", "to_thread": "asyncio.to_thread"}
@@ -101,7 +106,8 @@ def main():
                             "reference": peers[name], "vs_reference": 1.0})
         with open(args.json, "w") as f:
             json.dump({"bench": "pool", "python": sys.version, "rounds": rounds, "n": n,
-                       "quick": args.quick, "results": results}, f, indent=1)
+                       "quick": args.quick, "oversubscribe": args.oversubscribe,
+                       "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """fastchan's queues side by side with queue.Queue and queue.SimpleQueue.
 
     python benchmarks/bench_queue.py [--repeat 5] [--quick] [--json FILE]
+                                     [--oversubscribe [pinned|unpinned]]
 
 Every scenario runs each contender `repeat` times, round-robin so that all of
 them share the machine's noise, and reports the median items per second and
@@ -18,6 +19,7 @@ import threading
 import time
 
 import fastchan
+from background_load import add_switch, describe, oversubscribed
 
 
 def nowait_pairs(make, n):
@@ -121,9 +123,9 @@ def measure(repeat, scale):
     return results
 
 
-def print_table(results, repeat):
+def print_table(results, repeat, load):
     print(f"Python {platform.python_version()} on {platform.machine()}, "
-          f"median of {repeat} round-robin runs\n")
+          f"median of {repeat} round-robin runs, {describe(load)}\n")
     print("| scenario | contender | items/s | vs queue.Queue | vs SimpleQueue |")
     print("|---|---|---:|---:|---:|")
     for r in results:
@@ -136,14 +138,17 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="small sizes, 3 runs: a smoke run")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    add_switch(parser)
     args = parser.parse_args(argv)
     repeat, scale = (3, 0.1) if args.quick else (args.repeat, 1.0)
-    results = measure(repeat, scale)
-    print_table(results, repeat)
+    with oversubscribed(args.oversubscribe):
+        results = measure(repeat, scale)
+    print_table(results, repeat, args.oversubscribe)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"bench": "queue", "python": sys.version, "repeat": repeat,
-                       "quick": args.quick, "results": results}, f, indent=1)
+                       "quick": args.quick, "oversubscribe": args.oversubscribe,
+                       "results": results}, f, indent=1)
 
 
 if __name__ == "__main__":

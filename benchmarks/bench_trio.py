@@ -24,6 +24,7 @@ import trio
 from trio._core._traps import CancelShieldedCheckpoint, WaitTaskRescheduled
 
 import fastchan
+from background_load import add_switch, describe, oversubscribed
 
 
 async def ping_pong(open_channel, n):
@@ -106,9 +107,15 @@ def main():
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    add_switch(parser)
     args = parser.parse_args()
+    with oversubscribed(args.oversubscribe):
+        run(args)
+
+
+def run(args):
     print(f"Python {platform.python_version()}, trio {trio.__version__}, {os.cpu_count()} CPUs, "
-          f"n={args.n}, median of {args.rounds} alternating rounds\n")
+          f"n={args.n}, median of {args.rounds} alternating rounds, {describe(args.oversubscribe)}\n")
     print("| workload | fastchan items/s | trio items/s | speed-up |")
     print("|---|---:|---:|---:|")
     results = []
@@ -129,6 +136,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"bench": "trio", "python": sys.version, "trio": trio.__version__,
                        "rounds": args.rounds, "n": args.n, "floor_items_per_s": floor,
+                       "oversubscribe": args.oversubscribe,
                        "results": results}, f, indent=1)
 
 

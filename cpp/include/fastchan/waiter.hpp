@@ -14,7 +14,9 @@
 //     waiter on the owner's stack is never touched after it returned.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <cstdint>
 #include <mutex>
@@ -57,7 +59,12 @@ public:
     // `linger`: keep checking (yielding the core) this long before the
     // futex sleep, for owners that expect a wake-up soon (a pool worker
     // between tasks): a wake-up that finds the waiter awake costs the
-    // notifier no syscall and the owner no 35-50 us unpark.
+    // notifier no syscall and the owner no 35-50 us unpark. While the
+    // machine is busy (see detail/contention.hpp) it does not yield, which
+    // would give the core away for a whole time slice (and a waiter that is
+    // not asleep gets no wake-up): it spins at most kBusyLinger, then sleeps.
+    static constexpr auto kBusyLinger = std::chrono::microseconds(20);
+
     bool park_until(detail::Clock::time_point deadline,
                     detail::Clock::duration linger = detail::Clock::duration::zero(),
                     bool stop_on_signal = false) noexcept {
@@ -66,14 +73,7 @@ public:
             backoff.snooze();
             if (notified()) return true;
         }
-        if (linger > detail::Clock::duration::zero()) {
-            auto now = detail::Clock::now();
-            auto until = deadline - now > linger ? now + linger : deadline;
-            while (detail::Clock::now() < until) {
-                std::this_thread::yield();
-                if (notified()) return true;
-            }
-        }
+        if (linger > detail::Clock::duration::zero() && lingered(deadline, linger)) return true;
         for (;;) {
             std::uint32_t expected = kWaiting;
             if (!state_.compare_exchange_strong(expected, kSleeping, std::memory_order_acq_rel)) {
@@ -106,6 +106,22 @@ public:
 
 private:
     friend class WaiterQueue;
+
+    // True if notified while lingering (see park_until).
+    bool lingered(detail::Clock::time_point deadline, detail::Clock::duration linger) noexcept {
+        auto now = detail::Clock::now();
+        auto until = deadline - now > linger ? now + linger : deadline;
+        while (detail::Clock::now() < until && !detail::Contention::busy()) {
+            detail::Contention::yield();
+            if (notified()) return true;
+        }
+        until = std::min(until, detail::Clock::now() + kBusyLinger);
+        while (detail::Clock::now() < until) {
+            for (int i = 0; i < 16; ++i) detail::cpu_relax();
+            if (notified()) return true;
+        }
+        return notified();
+    }
 
     static constexpr std::uint32_t kWaiting = 0;
     static constexpr std::uint32_t kNotified = 1;

@@ -85,9 +85,12 @@ void ThreadCall::spin_without_gil(std::chrono::nanoseconds budget) const noexcep
     unsigned rounds = 0;
     while (!ready_->load(std::memory_order_acquire) && std::chrono::steady_clock::now() < end) {
         // Mostly pause: the worker runs on another core. Now and then
-        // yield, in case it does not.
-        if (++rounds % 64 == 0) {
-            std::this_thread::yield();
+        // yield, in case it does not; but not on a busy machine (see
+        // detail/contention.hpp), where a yield gives the core away for a
+        // whole time slice. (The worker was woken from its sleep, so if it
+        // shares this core, it preempts this spin.)
+        if (++rounds % 64 == 0 && !detail::Contention::busy()) {
+            detail::Contention::yield();
         } else {
             for (int i = 0; i < 16; ++i) detail::cpu_relax();
         }

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <thread>
 
+#include "contention.hpp"
+
 #if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
 #include <immintrin.h>
 #endif
@@ -19,10 +21,12 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// Exponential backoff: 1, 2, 4 … 2^kSpinLimit pauses, then reports that the
-// caller should stop spinning (and park). About a microsecond in total, which
-// is long enough to catch a peer that keeps up and short enough that a
-// thread with nothing to do gives its core back quickly.
+// Exponential backoff: 1, 2, 4 … 2^kSpinLimit pauses, then a few yields,
+// then reports that the caller should stop (and park). A few microseconds
+// in all, which is long enough to catch a peer that keeps up and short
+// enough that a thread with nothing to do gives its core back quickly. The
+// yields are timed (see Contention); while the machine is busy, a waiter
+// parks after the pauses instead of yielding.
 class Backoff {
 public:
     static constexpr unsigned kSpinLimit = 6;
@@ -42,14 +46,16 @@ public:
         if (step_ <= kSpinLimit) {
             for (unsigned i = 0; i < (1u << step_); ++i) cpu_relax();
         } else {
-            std::this_thread::yield();
+            Contention::yield();
         }
         if (step_ <= kYieldLimit) ++step_;
     }
 
     // True once snooze() has spun and yielded long enough that the caller
-    // should park instead.
-    bool completed() const noexcept { return step_ > kYieldLimit; }
+    // should park instead; on a busy machine, as soon as it has spun.
+    bool completed() const noexcept {
+        return step_ > kSpinLimit && (step_ > kYieldLimit || Contention::busy());
+    }
 
 private:
     unsigned step_ = 0;

@@ -1,0 +1,109 @@
+// detail::Contention tells an oversubscribed machine from a quiet one by
+// timing yields: another program taking this core makes it busy; this
+// process's own threads taking it do not.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fastchan/detail/contention.hpp>
+
+namespace fastchan::testing {
+namespace {
+
+using detail::Contention;
+using namespace std::chrono_literals;
+
+// Pins the calling thread to one CPU for the scope; restores its mask after.
+class PinnedHere {
+public:
+    PinnedHere() {
+        CPU_ZERO(&saved_);
+        sched_getaffinity(0, sizeof saved_, &saved_);
+        cpu_ = sched_getcpu();
+        pin_to(cpu_);
+    }
+    ~PinnedHere() { sched_setaffinity(0, sizeof saved_, &saved_); }
+    int cpu() const { return cpu_; }
+
+    static void pin_to(int cpu) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        sched_setaffinity(0, sizeof one, &one);
+    }
+
+private:
+    cpu_set_t saved_;
+    int cpu_;
+};
+
+// Waits out a verdict an earlier test (or the machine) left behind.
+void wait_until_quiet() {
+    auto give_up = std::chrono::steady_clock::now() + 2s;
+    while (Contention::busy() && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_FALSE(Contention::busy());
+}
+
+TEST(Contention, AnotherProgramOnThisCoreMakesItBusy) {
+    wait_until_quiet();
+    PinnedHere pinned;
+    int ready[2];
+    ASSERT_EQ(pipe(ready), 0);
+    pid_t hog = fork();
+    if (hog == 0) {  // another program: a busy loop on our core
+        PinnedHere::pin_to(pinned.cpu());
+        char c = 1;
+        if (write(ready[1], &c, 1) != 1) _exit(1);
+        for (volatile unsigned long spin = 0;; spin = spin + 1) {
+        }
+    }
+    char c = 0;
+    ASSERT_EQ(read(ready[0], &c, 1), 1);
+    bool busy = false;
+    for (int i = 0; i < 200 && !busy; ++i) {
+        Contention::yield();
+        busy = Contention::busy();
+    }
+    kill(hog, SIGKILL);
+    waitpid(hog, nullptr, 0);
+    close(ready[0]);
+    close(ready[1]);
+    EXPECT_TRUE(busy);
+}
+
+TEST(Contention, ThisProcesssOwnThreadsDoNotMakeItBusy) {
+    wait_until_quiet();
+    PinnedHere pinned;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> started{false};
+    std::thread sibling([&] {  // one of ours, wanting the same core
+        PinnedHere::pin_to(pinned.cpu());
+        started = true;
+        while (!stop.load(std::memory_order_relaxed)) {
+        }
+    });
+    while (!started) std::this_thread::yield();
+    int long_yields = 0;
+    bool busy = false;
+    for (int i = 0; i < 50 && !busy; ++i) {
+        auto start = std::chrono::steady_clock::now();
+        Contention::yield();
+        long_yields += std::chrono::steady_clock::now() - start >= Contention::kLongYield;
+        busy = Contention::busy();
+    }
+    stop = true;
+    sibling.join();
+    EXPECT_GT(long_yields, 1);  // (the sibling did take the core)
+    EXPECT_FALSE(busy);
+}
+
+}  // namespace
+}  // namespace fastchan::testing
