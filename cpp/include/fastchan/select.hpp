@@ -58,8 +58,8 @@ public:
 
     // A case's waiter: which case it stands for.
     struct CaseWaiter : Waiter {
-        CaseWaiter(void* packet, Selector* selector, int index) noexcept
-            : Waiter(packet, selector), index(index) {}
+        CaseWaiter(void* exchanged, Selector* selector, int case_index) noexcept
+            : Waiter(exchanged, selector), index(case_index) {}
         int index;
     };
 

@@ -65,8 +65,8 @@ private:
     };
     template <class F>
     struct Impl final : Base {
-        explicit Impl(F&& f) : f(std::move(f)) {}
-        explicit Impl(const F& f) : f(f) {}
+        explicit Impl(F&& fn) : f(std::move(fn)) {}
+        explicit Impl(const F& fn) : f(fn) {}
         void run() override { f(); }
         F f;
     };

@@ -44,8 +44,8 @@ protected:
 
 class Waiter {
 public:
-    explicit Waiter(void* packet = nullptr, Waker* waker = nullptr) noexcept
-        : packet(packet), waker_(waker) {}
+    explicit Waiter(void* exchanged = nullptr, Waker* waker = nullptr) noexcept
+        : packet(exchanged), waker_(waker) {}
     Waiter(const Waiter&) = delete;
     Waiter& operator=(const Waiter&) = delete;
 

@@ -1,0 +1,28 @@
+// Compiled with -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion
+// -Werror (tests/cpp/CMakeLists.txt): users who build their code with those
+// flags get no warning from ours, whichever public header they include.
+#include <fastchan/buffered.hpp>
+#include <fastchan/channel.hpp>
+#include <fastchan/select.hpp>
+#include <fastchan/status.hpp>
+#include <fastchan/thread_pool.hpp>
+#include <fastchan/wait_policy.hpp>
+#include <fastchan/waiter.hpp>
+#include <fastchan/work_queue.hpp>
+
+// Instantiate the templates a user would, so their bodies are checked too.
+int main() {
+    fastchan::Channel<long> bounded(4), rendezvous(0), unbounded(fastchan::unbounded);
+    long value = 1;
+    bounded.try_send(std::move(value));
+    auto got = bounded.try_recv();
+    unbounded.send(2);
+    fastchan::Select select;
+    std::optional<long> out;
+    select.recv(bounded, out);
+    select.recv(rendezvous, out);
+    select.wait_for(std::chrono::milliseconds(1));
+    fastchan::ThreadPool pool(1);
+    auto future = pool.submit([] { return 3; });
+    return got && future.get() == 3 ? 0 : 1;
+}
