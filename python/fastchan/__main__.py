@@ -6,11 +6,15 @@ sys.argv and sys.path are what ``python script.py`` / ``python -m module``
 would give.
 
 python -m fastchan --cmakedir | --includes prints where the C++ package is
-(fastchan_DIR for CMake; -I flags for a compiler).
+(fastchan_DIR for CMake; -I flags for a compiler); --version, fastchan's.
+As with ``python``, a script that cannot be opened exits with status 2,
+a module that cannot be found with status 1, and an unknown option is a
+usage error (status 2).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import runpy
 import sys
@@ -18,7 +22,12 @@ import sys
 import fastchan
 
 USAGE = ("usage: python -m fastchan script.py [args...] | python -m fastchan -m module [args...]\n"
-         "       python -m fastchan --cmakedir | --includes")
+         "       python -m fastchan --cmakedir | --includes | --version")
+
+
+def _error(message: str, status: int) -> int:
+    print(f"python -m fastchan: {message}", file=sys.stderr)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,25 +35,40 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE, file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
+    if argv[0] == "--version":
+        print(f"fastchan {fastchan.__version__}")
+        return 0
     if argv[0] in ("--cmakedir", "--includes"):
         try:
             print(fastchan.get_cmake_dir() if argv[0] == "--cmakedir" else f"-I{fastchan.get_include()}")
         except FileNotFoundError as error:
-            print(f"python -m fastchan: {error}", file=sys.stderr)
-            return 1
+            return _error(str(error), 1)
         return 0
-    fastchan.install()
+    if argv[0].startswith("-") and argv[0] != "-m":
+        print(USAGE, file=sys.stderr)
+        return _error(f"unknown option {argv[0]!r}", 2)
     if argv[0] == "-m":
         if len(argv) < 2:
             print(USAGE, file=sys.stderr)
             return 2
-        sys.argv = [argv[1], *argv[2:]]  # runpy puts the module's path in argv[0]
-        runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
-    else:
-        script = argv[0]
-        sys.argv = argv
-        sys.path[0] = os.path.dirname(os.path.abspath(script))
-        runpy.run_path(script, run_name="__main__")
+        module = argv[1]
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # (a parent package is missing; an empty name)
+            found = False
+        if not found:
+            return _error(f"No module named {module!r}", 1)
+        fastchan.install()
+        sys.argv = [module, *argv[2:]]  # runpy puts the module's path in argv[0]
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        return 0
+    script = argv[0]
+    if not os.path.isfile(script) and not os.path.isdir(script):
+        return _error(f"can't open file {os.path.abspath(script)!r}: no such file", 2)
+    fastchan.install()
+    sys.argv = argv
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    runpy.run_path(script, run_name="__main__")
     return 0
 
 

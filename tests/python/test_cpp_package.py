@@ -82,3 +82,13 @@ def test_the_same_target_works_through_add_subdirectory(tmp_path):
     if not os.path.isfile(os.path.join(REPO, "CMakeLists.txt")):
         pytest.fail("the tests run from a fastchan source tree")
     assert build_and_run(tmp_path, f"-DFASTCHAN_SOURCE_DIR={REPO}") == EXPECTED
+
+
+def test_the_installed_package_carries_its_licence():
+    import importlib.metadata
+
+    installed_cmake_dir()  # (skips for a source tree used in place, as above)
+    files = importlib.metadata.distribution("fastchan").files or []
+    licences = [f for f in files if f.name.startswith("LICENSE")]
+    assert licences, f"no LICENSE among the installed files: {files}"
+    assert "MIT License" in licences[0].read_text()

@@ -3,6 +3,8 @@ timeouts and the default form; every item exactly once under contention;
 bad input."""
 
 import collections
+import copy
+import pickle
 import threading
 import time
 
@@ -60,6 +62,12 @@ def test_closed_channels():
     assert index == 0 and value is fastchan.CLOSED
     with pytest.raises(fastchan.ChannelClosed, match="send on a closed channel"):
         select([send(a, 2)])
+
+
+def test_closed_names_itself_and_stays_itself():
+    assert repr(fastchan.CLOSED) == "fastchan.CLOSED"
+    assert pickle.loads(pickle.dumps(fastchan.CLOSED)) is fastchan.CLOSED
+    assert copy.copy(fastchan.CLOSED) is copy.deepcopy(fastchan.CLOSED) is fastchan.CLOSED
 
 
 def test_close_wakes_a_waiting_select():

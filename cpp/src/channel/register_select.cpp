@@ -37,8 +37,15 @@ py::tuple select_blocking(py::sequence cases, py::handle timeout, bool has_defau
 
 }  // namespace
 
+// The type of CLOSED: one instance, named in its repr, that stays itself
+// through copy and pickle (it reduces to the module attribute).
+struct ClosedMarker {};
+
 void register_select(py::module_& m) {
-    py::object closed = py::module_::import("builtins").attr("object")();
+    py::class_<ClosedMarker>(m, "_ClosedType", "The type of fastchan.CLOSED (one instance).")
+        .def("__repr__", [](const ClosedMarker&) { return "fastchan.CLOSED"; })
+        .def("__reduce__", [](const ClosedMarker&) { return "CLOSED"; });
+    py::object closed = py::cast(ClosedMarker{});
     m.attr("CLOSED") = closed;
     g_closed_marker = closed.release().ptr();
 
