@@ -32,6 +32,9 @@ def plot(path, out_dir):
     with open(path) as f:
         data = json.load(f)
     name = data.get("bench") or os.path.splitext(os.path.basename(path))[0]
+    load = data.get("oversubscribe")
+    if load:
+        name += "-oversubscribed"
     rows = data["results"]
     scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
     importing = name == "import"
@@ -56,8 +59,10 @@ def plot(path, out_dir):
             ax.text(v, i, f" {v:.2f}" if v < 10 else f" {v:.1f}", va="center", fontsize=7)
         ax.set_title(scenario, fontsize=9)
         ax.margins(x=0.15)
-    python = data.get("python", "").split()[0]
-    fig.suptitle(f"bench_{name}.py, Python {python} (2 shared, noisy cores: compare ratios)",
+    python = data.get("python", "")
+    python = python if python.startswith("CPython") else f"Python {python.split()[0]}"
+    machine = f"one busy loop per core, {load}" if load else "2 shared, noisy cores"
+    fig.suptitle(f"bench_{data.get('bench') or name}.py, {python} ({machine}: compare ratios)",
                  fontsize=10)
     fig.tight_layout()
     target = os.path.join(out_dir, f"{name}.png")

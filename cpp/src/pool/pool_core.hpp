@@ -103,14 +103,17 @@ public:
         // other tasks to run.
         nanoseconds typical(typical_call_ns_.load(std::memory_order_relaxed));
         bool starts_now = queue_.idle_workers() > queue_.queued();
-        nanoseconds budget =
-            starts_now && typical < kSpinCeiling ? kSpinCeiling + typical : nanoseconds::zero();
+        nanoseconds budget = starts_now && typical < kSpinCeiling && spinning_pays()
+                                 ? kSpinCeiling + typical
+                                 : nanoseconds::zero();
         Status s;
         // Queue without the GIL, so the worker it wakes finds the GIL free,
         // and stay without it while spinning, so the worker can run.
         Py_BEGIN_ALLOW_THREADS
         s = queue_.submit(task, detail::Clock::time_point::min());
-        if (s == Status::ok) call->spin_without_gil(budget);
+        if (s == Status::ok && budget > nanoseconds::zero()) {
+            record_spin(call->spin_without_gil(budget));
+        }
         Py_END_ALLOW_THREADS
         if (s == Status::full) {
             enqueue(self, task, true);  // a bounded pool: wait for room, with the GIL rules
@@ -180,6 +183,27 @@ private:
         if (!PyCallable_Check(fn.ptr())) {
             throw py::type_error(std::string("fn must be callable, not ") + Py_TYPE(fn.ptr())->tp_name +
                                    " " + py::repr(fn).cast<std::string>());
+        }
+    }
+
+    // Does a to_thread() caller's spin still catch its outcome? After
+    // kMissesToStop spins in a row that did not (the worker did not get a
+    // core in time: a busy machine), callers stop spinning and let their
+    // loop wait, but for one probe every kProbeEvery calls; a spin that
+    // catches its outcome starts spinning again.
+    static constexpr std::uint32_t kMissesToStop = 4;
+    static constexpr std::uint32_t kProbeEvery = 32;
+
+    bool spinning_pays() noexcept {
+        if (spin_misses_.load(std::memory_order_relaxed) < kMissesToStop) return true;
+        return spin_skips_.fetch_add(1, std::memory_order_relaxed) % kProbeEvery == 0;
+    }
+
+    void record_spin(bool caught) noexcept {
+        if (caught) {
+            spin_misses_.store(0, std::memory_order_relaxed);
+        } else {
+            spin_misses_.fetch_add(1, std::memory_order_relaxed);
         }
     }
 
@@ -256,6 +280,8 @@ private:
     const std::optional<std::size_t> max_pending_;
     std::atomic<std::size_t> started_{0};  // (a CAS without the GIL: see maybe_start_worker)
     std::atomic<std::int64_t> typical_call_ns_{0};
+    std::atomic<std::uint32_t> spin_misses_{0};  // to_thread() spins in a row that missed
+    std::atomic<std::uint32_t> spin_skips_{0};   // calls that did not spin since (for probes)
     py::object spawn_, future_type_;
     FtMutex closed_lock_;  // close() sets these once; raise_closed() reads them
     py::object closed_error_;

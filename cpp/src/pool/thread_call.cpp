@@ -80,7 +80,7 @@ bool ThreadCall::complete_attached(PyObject* future, PyObject* self) {
     return py::handle(self).cast<ThreadCall&>().complete(future);
 }
 
-void ThreadCall::spin_without_gil(std::chrono::nanoseconds budget) const noexcept {
+bool ThreadCall::spin_without_gil(std::chrono::nanoseconds budget) const noexcept {
     auto end = std::chrono::steady_clock::now() + budget;
     unsigned rounds = 0;
     while (!ready_->load(std::memory_order_acquire) && std::chrono::steady_clock::now() < end) {
@@ -95,6 +95,7 @@ void ThreadCall::spin_without_gil(std::chrono::nanoseconds budget) const noexcep
             for (int i = 0; i < 16; ++i) detail::cpu_relax();
         }
     }
+    return ready_->load(std::memory_order_acquire);
 }
 
 PyObject* ThreadCall::result() const {

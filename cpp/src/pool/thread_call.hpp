@@ -59,8 +59,9 @@ public:
     // --- awaiting side, GIL held unless said otherwise ---
 
     // Waits up to `budget` for the outcome; the caller has released the
-    // GIL (so the worker can run). done() tells, with the GIL back.
-    void spin_without_gil(std::chrono::nanoseconds budget) const noexcept;
+    // GIL (so the worker can run). True if the outcome came meanwhile;
+    // done() tells, with the GIL back.
+    bool spin_without_gil(std::chrono::nanoseconds budget) const noexcept;
 
     bool done() const noexcept {
         std::lock_guard<FtMutex> guard(lock_);
