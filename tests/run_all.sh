@@ -7,7 +7,11 @@
 #      own suites in tests/peers), in a venv for every other CPython >= 3.10
 #      found under ~/.pyenv, on free-threaded CPython 3.13t with the GIL off
 #      (built once by ../shared/tools/build-cpython.sh, ~10 min, then
-#      cached), then on $PYTHON (default python3),
+#      cached), then, of tests/python, only the threads-at-once stress tests
+#      (test_threads_at_once.py, test_exactly_once.py) on a ThreadSanitizer
+#      build of 3.13t and of the extension, the GIL off (~3 min; its
+#      interpreter built and cached the same way), then on $PYTHON (default
+#      python3),
 #   3. the typing checks on $PYTHON: stubtest (the stubs and inline
 #      annotations against the installed package) and mypy --strict on
 #      python/fastchan and examples/ (tests/typing),
@@ -35,8 +39,9 @@ fi
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 
-# The sanitizers' settings. No report is suppressed (tests/sanitizers/
-# holds the suppression files, each line with its reason; they are empty).
+# The sanitizers' settings. No report in fastchan is suppressed
+# (tests/sanitizers/ holds the suppression files, each line with its reason;
+# only tsan-python.supp, for CPython's own races, has entries).
 SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 # GCC's -Wmaybe-uninitialized is known to misfire inside libstdc++ under
 # -fsanitize=address (std::deque's iterators); the sanitizer checks the real thing.
@@ -109,6 +114,40 @@ if [ "$QUICK" = 0 ]; then
   # fastchan module declares it needs none: test_free_threading.py checks
   # that without PYTHON_GIL).
   PYTHON_GIL=0 run_pytest "$PWD/build/venv-3.13t/bin/python" . -r tests/requirements-free-threaded.txt
+
+  echo "== the free-threaded stress tests under ThreadSanitizer (3.13t and the extension instrumented), the GIL off"
+  # Threads really at once, and TSan sees every access on both sides of the
+  # binding: the interpreter is built with --with-thread-sanitizer (once,
+  # cached like the one above) and links the TSan runtime itself, so nothing
+  # is preloaded; the extension is built with -fsanitize=thread against it,
+  # beside a copy of the Python package (as for ASan below). -O1 for usable
+  # stacks; -Werror=tsan as in the GoogleTest build (tests/cpp). ASLR off as
+  # in the GoogleTest TSan run. The tests: test_threads_at_once.py and
+  # test_exactly_once.py, the ones where many threads hit one queue, channel
+  # or pool at once while it is resized, closed or shut down (~20 s here; the
+  # rest of tests/python took ~13 min under TSan).
+  # Any report fails the run (halt_on_error; TSan exits 66); CPython's own are
+  # suppressed in tests/sanitizers/tsan-python.supp, each with its reason.
+  norand=()
+  if command -v setarch >/dev/null; then norand=(setarch "$(uname -m)" -R); fi
+  tsan_python=$("${norand[@]}" bash "$builder" --disable-gil --with-thread-sanitizer | tail -n1)
+  "${norand[@]}" "$tsan_python" -m venv --clear build/venv-3.13t-tsan
+  tsan_venv=$PWD/build/venv-3.13t-tsan/bin/python
+  "${norand[@]}" "$tsan_venv" -m pip install --quiet --disable-pip-version-check "pytest>=7" pytest-timeout "pybind11>=3"
+  "${norand[@]}" cmake -S . -B build/tsan-python -G Ninja -DFASTCHAN_BUILD_PYTHON=ON -DFASTCHAN_INSTALL=OFF "${launcher[@]}" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython_EXECUTABLE="$tsan_venv" \
+    -Dpybind11_DIR="$("${norand[@]}" "$tsan_venv" -c 'import pybind11; print(pybind11.get_cmake_dir())')" \
+    -DCMAKE_CXX_FLAGS="-fsanitize=thread -Werror=tsan" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g -DNDEBUG" \
+    -DCMAKE_MODULE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
+  cmake --build build/tsan-python
+  rm -rf build/tsan-python/package && mkdir -p build/tsan-python/package
+  cp -r python/fastchan build/tsan-python/package/
+  rm -f build/tsan-python/package/fastchan/_core*.so
+  cp build/tsan-python/_core*.so build/tsan-python/package/fastchan/
+  (cd tests/python && PYTHON_GIL=0 PYTHONPATH="$OLDPWD/build/tsan-python/package" \
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$SUPP/tsan-python.supp" \
+    "${norand[@]}" "$tsan_venv" -m pytest -q -p no:cacheprovider --timeout=300 \
+    test_threads_at_once.py test_exactly_once.py)
 fi
 
 echo "== pytest on CPython $main_version"
