@@ -126,8 +126,11 @@ if [ "$QUICK" = 0 ]; then
   # test_exactly_once.py, the ones where many threads hit one queue, channel
   # or pool at once while it is resized, closed or shut down (~20 s here; the
   # rest of tests/python took ~13 min under TSan).
-  # Any report fails the run (halt_on_error; TSan exits 66); CPython's own are
-  # suppressed in tests/sanitizers/tsan-python.supp, each with its reason.
+  # Any report fails the run (halt_on_error: TSan ends the process, exit
+  # code 66); pytest captures sys.stdout/stderr only (--capture=sys), so the
+  # report, written to fd 2, is not lost with the process. CPython's own
+  # races are suppressed in tests/sanitizers/tsan-python.supp, each with its
+  # reason.
   norand=()
   if command -v setarch >/dev/null; then norand=(setarch "$(uname -m)" -R); fi
   tsan_python=$("${norand[@]}" bash "$builder" --disable-gil --with-thread-sanitizer | tail -n1)
@@ -146,7 +149,7 @@ if [ "$QUICK" = 0 ]; then
   cp build/tsan-python/_core*.so build/tsan-python/package/fastchan/
   (cd tests/python && PYTHON_GIL=0 PYTHONPATH="$OLDPWD/build/tsan-python/package" \
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$SUPP/tsan-python.supp" \
-    "${norand[@]}" "$tsan_venv" -m pytest -q -p no:cacheprovider --timeout=300 \
+    "${norand[@]}" "$tsan_venv" -m pytest -q -p no:cacheprovider --capture=sys --timeout=300 \
     test_threads_at_once.py test_exactly_once.py)
 fi
 
