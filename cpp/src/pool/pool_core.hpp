@@ -14,6 +14,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #include "common/pybind.hpp"
 #include <pybind11/stl.h>  // std::optional max_pending
@@ -38,6 +41,25 @@ constexpr auto kWorkerLinger = std::chrono::microseconds(100);
 // then for this long plus the typical duration.
 constexpr nanoseconds kSpinCeiling = std::chrono::microseconds(50);
 
+// The CPU this thread runs on, or -1 where that cannot be known cheaply.
+inline int current_cpu() noexcept {
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+// The CPU of the last to_thread() caller and of the last worker that ran
+// its call: two threads on one core must not spin for each other (the
+// spinner holds the core the other needs).
+struct CallCpus {
+    std::atomic<int> caller{-1};
+    std::atomic<int> worker{-1};
+
+    static bool shared(int a, int b) noexcept { return a >= 0 && a == b; }
+};
+
 inline void publish(std::vector<ThreadCall::Flag>& flags) noexcept {
     for (auto& flag : flags) flag->store(true, std::memory_order_release);
     flags.clear();
@@ -48,8 +70,14 @@ inline void publish(std::vector<ThreadCall::Flag>& flags) noexcept {
 // so the spinning caller that sees one finds the GIL free.
 class WorkerWait : public GilWait {
 public:
-    explicit WorkerWait(std::vector<ThreadCall::Flag>& to_publish)
-        : GilWait(kWorkerLinger), to_publish_(to_publish) {}
+    WorkerWait(std::vector<ThreadCall::Flag>& to_publish, const CallCpus& cpus)
+        : GilWait(kWorkerLinger), to_publish_(to_publish), cpus_(cpus) {}
+
+    // No lingering on the core of the caller that will submit next.
+    detail::Clock::duration linger() const noexcept {
+        bool beside_caller = CallCpus::shared(current_cpu(), cpus_.caller.load(std::memory_order_relaxed));
+        return beside_caller ? detail::Clock::duration::zero() : GilWait::linger();
+    }
 
     void release() noexcept {
         GilWait::release();
@@ -58,6 +86,7 @@ public:
 
 private:
     std::vector<ThreadCall::Flag>& to_publish_;
+    const CallCpus& cpus_;
 };
 
 class PoolCore {
@@ -103,7 +132,10 @@ public:
         // other tasks to run.
         nanoseconds typical(typical_call_ns_.load(std::memory_order_relaxed));
         bool starts_now = queue_.idle_workers() > queue_.queued();
-        nanoseconds budget = starts_now && typical < kSpinCeiling && spinning_pays()
+        int here = current_cpu();
+        cpus_.caller.store(here, std::memory_order_relaxed);
+        bool beside_worker = CallCpus::shared(here, cpus_.worker.load(std::memory_order_relaxed));
+        nanoseconds budget = starts_now && typical < kSpinCeiling && !beside_worker && spinning_pays()
                                  ? kSpinCeiling + typical
                                  : nanoseconds::zero();
         Status s;
@@ -136,11 +168,12 @@ public:
                     task.run(to_publish);
                     return;
                 }
+                cpus_.worker.store(current_cpu(), std::memory_order_relaxed);
                 auto start = std::chrono::steady_clock::now();
                 task.run(to_publish);
                 record_call_duration(std::chrono::steady_clock::now() - start);
             },
-            WorkerWait{to_publish});
+            WorkerWait{to_publish, cpus_});
         publish(to_publish);
     }
 
@@ -280,6 +313,7 @@ private:
     const std::optional<std::size_t> max_pending_;
     std::atomic<std::size_t> started_{0};  // (a CAS without the GIL: see maybe_start_worker)
     std::atomic<std::int64_t> typical_call_ns_{0};
+    CallCpus cpus_;
     std::atomic<std::uint32_t> spin_misses_{0};  // to_thread() spins in a row that missed
     std::atomic<std::uint32_t> spin_skips_{0};   // calls that did not spin since (for probes)
     py::object spawn_, future_type_;
