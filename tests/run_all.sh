@@ -183,10 +183,12 @@ if [ "$QUICK" = 0 ]; then
   rm -f build/asan-python/package/fastchan/_core*.so
   cp build/asan-python/_core*.so build/asan-python/package/fastchan/
   preload="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libstdc++.so)"
+  # --capture=sys: a report ends the process (halt_on_error), written to fd
+  # 2; with pytest's fd capture it would be lost with the process.
   asan_pytest() {  # $1: the folder of tests, then pytest arguments
     (cd "$1" && LD_PRELOAD="$preload" PYTHONMALLOC=malloc PYTHONPATH="$OLDPWD/build/asan-python/package" \
       ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:suppressions=$SUPP/asan.supp" \
-      "$PYTHON" -m pytest -q -p no:cacheprovider . "${@:2}")
+      "$PYTHON" -m pytest -q -p no:cacheprovider --capture=sys . "${@:2}")
   }
   asan_pytest tests/python --ignore=test_cpp_package.py --ignore=test_cpp_extension.py
   asan_pytest tests/peers
