@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# Runs every test of fastchan on a fresh machine: installs what is missing,
-# then
+# Runs every test of fastchan on a fresh machine: installs what is missing
+# (build tools into a venv of its own, build/venv-tools; Debian's
+# libgtest-dev and ccache through apt-get when absent; never anything into
+# the caller's Python), then
 #   1. the GoogleTest suite (plain; then under AddressSanitizer +
-#      UndefinedBehaviorSanitizer; then under ThreadSanitizer),
-#   2. pytest against the installed package (tests/python, then the peers'
-#      own suites in tests/peers), in a venv for every other CPython >= 3.10
-#      found under ~/.pyenv, on free-threaded CPython 3.13t with the GIL off
-#      (built once by ../shared/tools/build-cpython.sh, ~10 min, then
-#      cached), then, of tests/python, only the threads-at-once stress tests
-#      (test_threads_at_once.py, test_exactly_once.py) on a ThreadSanitizer
-#      build of 3.13t and of the extension, the GIL off (~3 min; its
-#      interpreter built and cached the same way), then on $PYTHON (default
-#      python3),
-#   3. the typing checks on $PYTHON: stubtest (the stubs and inline
-#      annotations against the installed package) and mypy --strict on
-#      python/fastchan and examples/ (tests/typing),
+#      UndefinedBehaviorSanitizer; then under ThreadSanitizer, when setarch
+#      can turn ASLR off),
+#   2. pytest against fastchan installed from its manylinux wheel
+#      (tests/wheel/build_manylinux.sh, checked by auditwheel), in a venv per
+#      CPython (tests/python, then the peers' own suites in tests/peers): every
+#      other CPython >= 3.10 found under ~/.pyenv, free-threaded CPython 3.13t
+#      with the GIL off (built once by ../shared/tools/build-cpython.sh,
+#      ~10 min, then cached), then, of tests/python, only the threads-at-once
+#      stress tests (test_threads_at_once.py, test_exactly_once.py) on a
+#      ThreadSanitizer build of 3.13t and of the extension, the GIL off (~3
+#      min; its interpreter built and cached the same way), then $PYTHON
+#      (default python3) in build/venv-main,
+#   3. the typing checks there: stubtest (the stubs and inline annotations
+#      against the installed package) and mypy --strict on python/fastchan
+#      and examples/ (tests/typing),
 #   4. pytest against an ASan + UBSan build of the extension.
 # --quick: the plain GoogleTest suite, pytest and the typing checks on $PYTHON only.
+# Each stage prints the minutes since the start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -28,16 +33,28 @@ case "${1:-}" in
 esac
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+stage() { echo "== $* (at $((SECONDS / 60)) min $((SECONDS % 60)) s)"; }
 
-# Build tools (pip packages on this machine kind) and Debian's GoogleTest.
-"$PYTHON" -m pip install --quiet --disable-pip-version-check cmake ninja
-if [ ! -e /usr/include/gtest/gtest.h ]; then
+# Build tools in a venv of the run's own (tests/tools_venv.sh): nothing is
+# installed into the caller's Python.
+tools=$(bash tests/tools_venv.sh)
+export PATH="$tools/bin:$PATH"
+# GoogleTest as CMake finds it; Debian's libgtest-dev only when it cannot.
+# ccache, installed the same way when missing, makes repeated builds cheap
+# (its cache, ~/.cache/ccache, outlives the run).
+missing=()
+cmake -S tests/cpp/find_gtest -B build/find-gtest >/dev/null 2>&1 || missing+=(libgtest-dev)
+command -v ccache >/dev/null || missing+=(ccache)
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null; then
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgtest-dev >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# ccache, when the machine has it, makes repeated builds cheap.
 launcher=()
-if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+else
+  echo "(ccache is missing: every build compiles from scratch)"
+fi
 
 # The sanitizers' settings. No report in fastchan is suppressed
 # (tests/sanitizers/ holds the suppression files, each line with its reason;
@@ -56,15 +73,15 @@ run_ctest() {  # $1: build dir, $2: extra CXX flags, then extra ctest arguments
   ctest --test-dir "$1" --output-on-failure "${@:3}"
 }
 
-echo "== GoogleTest"
+stage GoogleTest
 run_ctest build/tests ""
 
 if [ "$QUICK" = 0 ]; then
-  echo "== GoogleTest under AddressSanitizer + UndefinedBehaviorSanitizer"
+  stage GoogleTest under AddressSanitizer + UndefinedBehaviorSanitizer
   ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:suppressions=$SUPP/asan.supp" \
   LSAN_OPTIONS="suppressions=$SUPP/lsan.supp" run_ctest build/asan "$SAN_CXX"
 
-  echo "== GoogleTest under ThreadSanitizer"
+  stage GoogleTest under ThreadSanitizer
   # TSAN cannot map its shadow memory under some kernels' ASLR: run without
   # it (setarch -R). TSAN does not support fork() in a multi-threaded
   # process: the Fork tests run in the other builds only.
@@ -76,17 +93,34 @@ if [ "$QUICK" = 0 ]; then
   fi
 fi
 
-# pytest from outside the source tree, so the installed package is the one tested.
-run_pytest() {  # $1: python, then what pip installs into it
-  "$1" -m pip install --quiet --disable-pip-version-check "${@:2}"
+# pytest from outside the source tree against fastchan installed from the
+# wheel users get: on x86_64 the manylinux wheel, repaired and checked by
+# auditwheel (tests/wheel/build_manylinux.sh), one per CPython; elsewhere
+# built from the tree. Each CPython gets a venv of its own (build/venv-X.Y).
+wheels=$PWD/build/wheels
+install_fastchan() {  # $1: venv python, $2: base python, $3: extras, then pip arguments
+  if [ "$(uname -m)" = x86_64 ]; then
+    local wheel
+    wheel=$(bash tests/wheel/build_manylinux.sh "$2" "$wheels" | tail -n1)
+    "$1" -m pip install --quiet --disable-pip-version-check "$wheel$3" "${@:4}"
+  else
+    "$1" -m pip install --quiet --disable-pip-version-check ".$3" "${@:4}"
+  fi
+}
+run_pytest() {  # $1: venv python
   # The installed-package tests must run here, not skip.
   (cd tests/python && FASTCHAN_REQUIRE_INSTALLED=1 "$1" -m pytest -q -p no:cacheprovider .)
   # The peers' own suites, unmodified, against fastchan (tests/peers/README.md).
   (cd tests/peers && "$1" -m pytest -q -p no:cacheprovider .)
 }
+new_venv() {  # $1: base python, $2: folder; prints the venv's python
+  "$1" -m venv --clear "$2" >&2
+  echo "$PWD/$2/bin/python"
+}
 
 version_of() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
 main_version=$(version_of "$PYTHON")
+main=$(new_venv "$PYTHON" build/venv-main)
 
 if [ "$QUICK" = 0 ]; then
   # Every other supported CPython this machine has (pyenv), each in its own venv.
@@ -94,12 +128,13 @@ if [ "$QUICK" = 0 ]; then
     [ -x "$other" ] || continue
     version=$(version_of "$other")
     case "$version" in 3.[0-9]|"$main_version") continue ;; esac
-    echo "== pytest on CPython $version"
-    "$other" -m venv --clear "build/venv-$version"
-    run_pytest "$PWD/build/venv-$version/bin/python" ".[test]"
+    stage pytest on CPython "$version"
+    venv=$(new_venv "$other" "build/venv-$version")
+    install_fastchan "$venv" "$other" "[test]"
+    run_pytest "$venv"
   done
 
-  echo "== pytest on CPython 3.13t, free-threaded, the GIL off"
+  stage pytest on CPython 3.13t, free-threaded, the GIL off
   builder=""
   for candidate in ../shared/tools/build-cpython.sh /work/shared/tools/build-cpython.sh; do
     if [ -f "$candidate" ]; then builder=$candidate; break; fi
@@ -109,13 +144,14 @@ if [ "$QUICK" = 0 ]; then
     exit 1
   fi
   ft_python=$(bash "$builder" --disable-gil | tail -n1)
-  "$ft_python" -m venv --clear build/venv-3.13t
+  ft_venv=$(new_venv "$ft_python" build/venv-3.13t)
+  install_fastchan "$ft_venv" "$ft_python" "" -r tests/requirements-free-threaded.txt
   # PYTHON_GIL=0 keeps the GIL off even if a module asked for it back (each
   # fastchan module declares it needs none: test_free_threading.py checks
   # that without PYTHON_GIL).
-  PYTHON_GIL=0 run_pytest "$PWD/build/venv-3.13t/bin/python" . -r tests/requirements-free-threaded.txt
+  PYTHON_GIL=0 run_pytest "$ft_venv"
 
-  echo "== the free-threaded stress tests under ThreadSanitizer (3.13t and the extension instrumented), the GIL off"
+  stage "the free-threaded stress tests under ThreadSanitizer (3.13t and the extension instrumented), the GIL off"
   # Threads really at once, and TSan sees every access on both sides of the
   # binding: the interpreter is built with --with-thread-sanitizer (once,
   # cached like the one above) and links the TSan runtime itself, so nothing
@@ -153,19 +189,20 @@ if [ "$QUICK" = 0 ]; then
     test_threads_at_once.py test_exactly_once.py)
 fi
 
-echo "== pytest on CPython $main_version"
-run_pytest "$PYTHON" ".[test]"
+stage pytest on CPython "$main_version"
+install_fastchan "$main" "$PYTHON" "[test]"
+run_pytest "$main"
 
-echo "== typing: stubtest and mypy --strict"
+stage typing: stubtest and mypy --strict
 # (mypy comes with .[test], installed by run_pytest; settings: pyproject.toml [tool.mypy])
-"$PYTHON" -m mypy.stubtest fastchan --allowlist tests/typing/stubtest-allowlist.txt
+"$main" -m mypy.stubtest fastchan --allowlist tests/typing/stubtest-allowlist.txt
 # (tests/typing/usage.py: what users see, e.g. Queue[int].get() -> int)
-"$PYTHON" -m mypy --strict python/fastchan examples tests/typing
+"$main" -m mypy --strict python/fastchan examples tests/typing
 # The README's python examples, each a complete program.
-"$PYTHON" tests/typing/check_readme.py
+"$main" tests/typing/check_readme.py
 
 if [ "$QUICK" = 0 ]; then
-  echo "== pytest against an AddressSanitizer + UndefinedBehaviorSanitizer build of the extension"
+  stage pytest against an AddressSanitizer + UndefinedBehaviorSanitizer build of the extension
   # The extension built with the sanitizers, beside a copy of the Python
   # package; the interpreter is not instrumented, so the ASan runtime (and
   # libstdc++, whose __cxa_throw ASan intercepts) is preloaded. Leaks are
@@ -174,8 +211,8 @@ if [ "$QUICK" = 0 ]; then
   # GoogleTest run above checks the core for leaks, and the refcount tests
   # the binding. The packaging tests build other programs: they run above.
   cmake -S . -B build/asan-python -G Ninja -DFASTCHAN_BUILD_PYTHON=ON -DFASTCHAN_INSTALL=OFF "${launcher[@]}" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython_EXECUTABLE="$(command -v "$PYTHON")" \
-    -Dpybind11_DIR="$("$PYTHON" -c 'import pybind11; print(pybind11.get_cmake_dir())')" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython_EXECUTABLE="$main" \
+    -Dpybind11_DIR="$("$main" -c 'import pybind11; print(pybind11.get_cmake_dir())')" \
     -DCMAKE_CXX_FLAGS="$SAN_CXX" -DCMAKE_MODULE_LINKER_FLAGS="$SAN_FLAGS" >/dev/null
   cmake --build build/asan-python
   rm -rf build/asan-python/package && mkdir -p build/asan-python/package
@@ -188,8 +225,9 @@ if [ "$QUICK" = 0 ]; then
   asan_pytest() {  # $1: the folder of tests, then pytest arguments
     (cd "$1" && LD_PRELOAD="$preload" PYTHONMALLOC=malloc PYTHONPATH="$OLDPWD/build/asan-python/package" \
       ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:suppressions=$SUPP/asan.supp" \
-      "$PYTHON" -m pytest -q -p no:cacheprovider --capture=sys . "${@:2}")
+      "$main" -m pytest -q -p no:cacheprovider --capture=sys . "${@:2}")
   }
   asan_pytest tests/python --ignore=test_cpp_package.py --ignore=test_cpp_extension.py
   asan_pytest tests/peers
 fi
+stage done

@@ -25,12 +25,15 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <functional>
 #include <random>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -192,9 +195,14 @@ private:
     typename flavors::Zero<T>::Packet packet_{&value_, nullptr, false};
 };
 
-// Picks where a select starts trying: cheap, per thread, seeded once.
+// Picks where a select starts trying: cheap, per thread, seeded once from
+// the thread's id and the clock. Fairness needs threads to start at different
+// cases, not unpredictability; std::random_device may throw, and needs
+// getentropy/arc4random, which glibc before 2.25/2.36 lacks (manylinux).
 inline std::size_t random_below(std::size_t n) noexcept {
-    thread_local std::minstd_rand generator{std::random_device{}()};
+    thread_local std::minstd_rand generator{static_cast<std::uint_fast32_t>(
+        std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
+        static_cast<std::size_t>(std::chrono::steady_clock::now().time_since_epoch().count()))};
     return n <= 1 ? 0 : generator() % n;
 }
 
