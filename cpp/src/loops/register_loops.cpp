@@ -33,7 +33,18 @@ void register_loops(py::module_& m) {
             py::arg("future"),
             "From any thread: have the loop set `future`'s result to None (unless it is\n"
             "done by then). False if the loop is closed. A burst of wake-ups costs the\n"
-            "loop one eventfd write.");
+            "loop one eventfd write.")
+        // Loops without add_reader (asyncio's ProactorEventLoop): see armed_watch.hpp.
+        .def("watch_in_thread", &LoopWaker::watch_in_thread,
+             "The loop cannot watch fileno(): a thread waits in wait_armed() instead.\n"
+             "Before the first wake-up.")
+        .def("wait_armed", &LoopWaker::wait_armed, py::call_guard<py::gil_scoped_release>(),
+             "The watching thread, GIL released: True once the waker is armed (queue one\n"
+             "drain_watched() on the loop), False once abandoned (the thread ends).")
+        .def("drain_watched", &LoopWaker::drain_watched,
+             "drain(), queued on the loop by the watching thread.")
+        .def("_after_fork_in_child", &LoopWaker::after_fork_in_child,
+             "In a forked child: a fresh lock for a new watching thread.");
 }
 
 }  // namespace fastchan::binding
