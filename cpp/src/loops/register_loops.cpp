@@ -2,6 +2,7 @@
 // loop's waiting tasks (see loop_waker.hpp).
 #include "common/pybind.hpp"
 
+#include "common/gil_wait.hpp"
 #include "loops/loop_waker.hpp"
 #include "common/initialized.hpp"
 
@@ -38,7 +39,17 @@ void register_loops(py::module_& m) {
         .def("watch_in_thread", &LoopWaker::watch_in_thread,
              "The loop cannot watch fileno(): a thread waits in wait_armed() instead.\n"
              "Before the first wake-up.")
-        .def("wait_armed", &LoopWaker::wait_armed, py::call_guard<py::gil_scoped_release>(),
+        .def(
+            "wait_armed",
+            [](LoopWaker& waker) {
+                // GilWait: woken during finalization (the loop closed by
+                // the exit), the daemon thread never takes the GIL back.
+                GilWait gil;
+                gil.release();
+                bool armed = waker.wait_armed();  // (std::mutex: no error in practice)
+                gil.reacquire();
+                return armed;
+            },
              "The watching thread, GIL released: True once the waker is armed (queue one\n"
              "drain_watched() on the loop), False once abandoned (the thread ends).")
         .def("drain_watched", &LoopWaker::drain_watched,
