@@ -72,9 +72,11 @@ def test_the_loop_really_has_no_add_reader():
 def test_a_task_consumes_what_a_thread_produces(maxsize):
     async def main():
         q = fastchan.Queue(maxsize)
-        t = start(lambda: (time.sleep(0.02), [q.put(i) for i in range(N)]))
-        got = [await q.async_q.get() for _ in range(N)]  # the first get waits
+        first = asyncio.create_task(q.async_q.get())
+        await asyncio.sleep(0.01)  # it waits (the queue is empty)
         assert watchers()  # the fallback is in use
+        t = start(lambda: [q.put(i) for i in range(N)])
+        got = [await first] + [await q.async_q.get() for _ in range(N - 1)]
         t.join(TIMEOUT)
         return got
 
@@ -312,8 +314,10 @@ def test_the_thread_ends_when_an_unclosed_loop_is_collected():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         del loop
-        gc.collect()
-    thread.join(TIMEOUT)
+        deadline = time.monotonic() + TIMEOUT
+        while thread.is_alive() and time.monotonic() < deadline:
+            gc.collect()  # (again, if the thread still held the loop for a moment)
+            thread.join(0.01)
     assert not thread.is_alive()
 
 
@@ -382,3 +386,33 @@ def test_the_proactor_loop():
         return got
 
     assert run(main, asyncio.ProactorEventLoop()) == list(range(N))
+
+
+@pytest.mark.parametrize("ending", ["left open", "closed at exit", "collected at exit"])
+def test_the_interpreter_exits_with_a_watched_loop(ending):
+    code = textwrap.dedent(
+        """
+        import asyncio, atexit, sys, threading
+        sys.path.insert(0, %r)
+        import fastchan
+        from test_loops_without_add_reader import NoReaderLoop
+
+        loop = NoReaderLoop()
+
+        async def wait_once():
+            q = fastchan.Queue()
+            threading.Timer(0.01, q.put, args=(1,)).start()
+            return await q.async_q.get()
+
+        assert loop.run_until_complete(wait_once()) == 1
+        ending = %r
+        if ending == "closed at exit":
+            atexit.register(loop.close)
+        elif ending == "collected at exit":
+            del loop.close  # (the weak reference's callback abandons the waker)
+        print("ok")
+        """
+    ) % (os.path.dirname(os.path.abspath(__file__)), ending)
+    result = run_python(code, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
