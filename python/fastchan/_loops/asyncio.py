@@ -78,7 +78,7 @@ class _Watch:
     False once the waker is abandoned (the loop's close(), or its
     collection here), and the thread ends."""
 
-    __slots__ = ("waker", "loop", "__weakref__")
+    __slots__ = ("waker", "loop")
     active: ClassVar[set[_Watch]] = set()  # (their weakrefs' callbacks must live as long as their loops)
 
     def __init__(self, loop: asyncio.AbstractEventLoop, waker: _core.LoopWaker) -> None:
