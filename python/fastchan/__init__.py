@@ -25,6 +25,16 @@ import atexit as _atexit
 import os as _os
 import threading as _threading
 
+try:  # (first: `from . import _core` would report a missing extension as a "circular import")
+    __import__(f"{__name__}._core")
+except ModuleNotFoundError as _error:
+    if _error.name != f"{__name__}._core":
+        raise
+    raise ImportError(
+        "fastchan's extension module (fastchan._core) is not built: run `pip install .` "
+        "(or see the README's \"Build in place\")",
+        name=_error.name,
+    ) from _error
 from ._errors import ChannelClosed, Empty, Full, ShutDown
 from . import _core
 from .queue import LifoQueue, PriorityQueue, Queue, SimpleQueue

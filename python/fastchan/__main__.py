@@ -6,7 +6,9 @@ sys.argv and sys.path are what ``python script.py`` / ``python -m module``
 would give.
 
 python -m fastchan --cmakedir | --includes prints where the C++ package is
-(fastchan_DIR for CMake; -I flags for a compiler); --version, fastchan's.
+(fastchan_DIR for CMake; ``-isystem <dir>`` for a compiler, so that the
+headers are treated as a library's; ``-I<dir>`` works as well, with
+fastchan.get_include() as the dir); --version, fastchan's.
 As with ``python``, a script that cannot be opened exits with status 2,
 a module that cannot be found with status 1, and an unknown option is a
 usage error (status 2).
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv[0] in ("--cmakedir", "--includes"):
         try:
-            print(fastchan.get_cmake_dir() if argv[0] == "--cmakedir" else f"-I{fastchan.get_include()}")
+            print(fastchan.get_cmake_dir() if argv[0] == "--cmakedir" else f"-isystem {fastchan.get_include()}")
         except FileNotFoundError as error:
             return _error(str(error), 1)
         return 0

@@ -1,6 +1,8 @@
 // Compiled with -Wall -Wextra -Wshadow -Wconversion -Wsign-conversion
-// -Werror (tests/cpp/CMakeLists.txt): users who build their code with those
-// flags get no warning from ours, whichever public header they include.
+// -Wpedantic -Werror at C++17 and C++20, by GCC (tests/cpp/CMakeLists.txt)
+// and by clang++ (tests/python/test_strict_headers.py): users who build
+// their code with those flags get no warning from ours, whichever public
+// header they include (strict_python_headers.cpp: those that need Python.h).
 #include <fastchan/buffered.hpp>
 #include <fastchan/channel.hpp>
 #include <fastchan/select.hpp>

@@ -68,8 +68,21 @@ def test_the_command_line_prints_the_same_places():
         return subprocess.run([sys.executable, "-m", "fastchan", flag], check=True,
                               capture_output=True, text=True).stdout.strip()
 
-    assert ask("--includes") == f"-I{fastchan.get_include()}"
+    assert ask("--includes") == f"-isystem {fastchan.get_include()}"
     assert ask("--cmakedir") == fastchan.get_cmake_dir()
+
+
+def test_the_includes_flags_compile_a_program(tmp_path):
+    cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    if cxx is None:
+        pytest.skip("no C++ compiler on PATH")
+    flags = subprocess.run([sys.executable, "-m", "fastchan", "--includes"], check=True, capture_output=True,
+                           text=True).stdout.split()  # as the shell splits $(python -m fastchan --includes)
+    source = tmp_path / "app.cpp"
+    source.write_text("#include <fastchan/channel.hpp>\nint main() { fastchan::Channel<int> c(1); return 0; }\n")
+    run = subprocess.run([cxx, "-std=c++17", *flags, "-fsyntax-only", str(source)], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
 
 
 def test_an_out_of_tree_project_builds_against_the_installed_package(tmp_path):

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "common/pybind.hpp"
+#include "loops/armed_watch.hpp"
 
 #include <fastchan/detail/spin.hpp>
 #include <fastchan/waiter.hpp>
@@ -66,6 +67,18 @@ public:
     // Resolves the waiters in the inbox; GIL held, no other lock held.
     void resolve_inbox();
 
+    // A loop without add_reader: a thread of the adapter waits in
+    // wait_armed() (GIL released) instead of the loop on the descriptor,
+    // and queues drain_watched() on the loop for each true it returns
+    // (armed_watch.hpp). watch_in_thread() before the first wake-up.
+    void watch_in_thread() noexcept { watch_.enable(); }
+    bool wait_armed() { return watch_.wait(armed_); }
+    void drain_watched() {
+        watch_.handed_back();
+        drain();
+    }
+    void after_fork_in_child() noexcept { watch_.after_fork_in_child(); }
+
 private:
     friend class CallScope;
 
@@ -77,6 +90,7 @@ private:
     bool closed_ = false;  // guarded by lock_
     detail::SpinLock lock_;
     std::vector<AsyncWaiter*> inbox_;
+    ArmedWatch watch_;
 };
 
 // One awaiting task's registration on one wait list. Shared by the Python
@@ -226,6 +240,10 @@ inline bool LoopWaker::wake(Waiter& waiter) noexcept {
         inbox_.push_back(async_waiter);  // reserved ahead by drain(): no allocation here in practice
     }
     if (CallScope::take(*this)) return true;
+    if (watch_.enabled()) {  // no add_reader: a thread watches (armed_watch.hpp)
+        if (!armed_.exchange(true, std::memory_order_acq_rel)) watch_.notify();
+        return true;
+    }
     if (!armed_.exchange(true, std::memory_order_acq_rel)) {
         std::uint64_t one = 1;
         ssize_t written = write(write_fd_, &one, sizeof one);
@@ -245,6 +263,7 @@ inline void LoopWaker::abandon() {
         w->pass_on();
         w->release();
     }
+    watch_.stop();  // (a watching thread ends)
 }
 
 inline void LoopWaker::drain() {

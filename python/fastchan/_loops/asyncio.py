@@ -8,6 +8,12 @@ native awaitables (a queue's get/put/join, select, to_thread) register a
 native carrier; a memory channel's waiter (below) asks the waker to set its
 future. waker_for(loop) makes a loop's waker and watches its descriptor.
 
+A loop without add_reader (asyncio's ProactorEventLoop, the default on
+Windows; some custom loops) gets a daemon thread instead (_Watch): it waits,
+GIL released, until the waker is armed, then queues the drain with
+loop.call_soon_threadsafe, once per burst. It holds the loop weakly and
+ends when the loop is closed or collected.
+
 Imported once asyncio is (by fastchan._loops, the native awaitables' first
 wait, select_async or to_thread), never by `import fastchan`.
 """
@@ -16,9 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
+import threading
 import types
 import weakref
-from typing import Any, Generator
+from typing import Any, ClassVar, Generator
 
 from .. import _core
 from ..memory_channel._state import Waiter as _Waiter
@@ -38,7 +46,10 @@ def waker_for(loop: asyncio.AbstractEventLoop) -> _core.LoopWaker:
     waker = _wakers.get(loop)
     if waker is None:
         waker = _core.LoopWaker()
-        loop.add_reader(waker.fileno(), waker.drain)
+        try:
+            loop.add_reader(waker.fileno(), waker.drain)
+        except (NotImplementedError, AttributeError):  # (ProactorEventLoop, custom loops)
+            _Watch(loop, waker)
         _wakers[loop] = waker
         _abandon_on_close(loop, waker)
     return waker
@@ -59,6 +70,62 @@ def _abandon_on_close(loop: asyncio.AbstractEventLoop, waker: _core.LoopWaker) -
         loop.close = close_and_abandon  # type: ignore[method-assign]
     except (AttributeError, TypeError):
         pass
+
+
+class _Watch:
+    """The waker of a loop without add_reader, watched by a daemon thread.
+    The thread holds the waker, the loop only weakly: wait_armed() returns
+    False once the waker is abandoned (the loop's close(), or its
+    collection here), and the thread ends."""
+
+    __slots__ = ("waker", "loop")
+    active: ClassVar[set[_Watch]] = set()  # (their weakrefs' callbacks must live as long as their loops)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, waker: _core.LoopWaker) -> None:
+        self.waker = waker
+        self.loop = weakref.ref(loop, self._collected)
+        waker.watch_in_thread()
+        _Watch.active.add(self)
+        self.start()
+
+    def _collected(self, _: object) -> None:
+        # The loop is gone unclosed: its waiters' wake-ups go on, the thread ends.
+        self.waker.abandon()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="fastchan-loop-waker", daemon=True).start()
+
+    def _run(self) -> None:
+        waker = self.waker
+        drain = waker.drain_watched
+        try:
+            while waker.wait_armed():  # (GIL released while it waits)
+                loop = self.loop()
+                if loop is None:
+                    return
+                try:
+                    loop.call_soon_threadsafe(drain)
+                except RuntimeError:  # closed, by a close() that could not be wrapped
+                    waker.abandon()
+                    return
+                del loop
+        finally:
+            _Watch.active.discard(self)
+
+    @staticmethod
+    def after_fork_in_child() -> None:
+        # The threads did not survive the fork: the open loops get new ones.
+        for watch in list(_Watch.active):
+            loop = watch.loop()
+            if loop is None or loop.is_closed():
+                _Watch.active.discard(watch)
+                continue
+            watch.waker._after_fork_in_child()
+            watch.start()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_Watch.after_fork_in_child)
 
 
 class Waiter(_Waiter):
