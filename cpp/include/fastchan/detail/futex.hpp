@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdint>
 
-#if defined(__linux__)
+#include <fastchan/detail/platform.hpp>
+
+#if FASTCHAN_USE_LINUX_APIS
 #include <cerrno>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -21,7 +23,11 @@ namespace fastchan::detail {
 
 using Clock = std::chrono::steady_clock;
 
-#if defined(__linux__)
+#if FASTCHAN_USE_LINUX_APIS
+
+// What threads sleep on: "futex" or "parking table" (tests check that a
+// FASTCHAN_PORTABLE build really uses the table).
+inline constexpr const char* kParkingKind = "futex";
 
 // Sleeps while `*word == expected`, at most until `deadline` (time_point::max()
 // for no limit). May return early (spurious wake-up): callers re-check.
@@ -50,6 +56,8 @@ inline void futex_wake_all(std::atomic<uint32_t>& word) noexcept {
 }
 
 #else
+
+inline constexpr const char* kParkingKind = "parking table";
 
 struct ParkingBucket {
     std::mutex mutex;
