@@ -229,7 +229,8 @@ inline WakeFd::WakeFd() {
                static_cast<int>(sizeof no_delay));
     for (SOCKET end : {s.reader, s.writer}) {
         u_long non_blocking = 1;
-        if (ioctlsocket(end, FIONBIO, &non_blocking) != 0) fail("ioctlsocket");
+        // (FIONBIO is an unsigned constant for a long parameter.)
+        if (ioctlsocket(end, static_cast<long>(FIONBIO), &non_blocking) != 0) fail("ioctlsocket");
     }
 
     read_ = s.reader;
