@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include <fastchan/detail/platform.hpp>
+#include "platform.hpp"
 
 #if FASTCHAN_USE_LINUX_APIS
 #include <cerrno>
@@ -16,7 +16,13 @@
 #include <unistd.h>
 #else
 #include <condition_variable>
+#include <cstddef>
 #include <mutex>
+#include <new>
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define FASTCHAN_PARKING_AT_FORK 1
+#endif
 #endif
 
 namespace fastchan::detail {
@@ -64,9 +70,41 @@ struct ParkingBucket {
     std::condition_variable cv;
 };
 
+inline constexpr std::size_t kParkingBuckets = 64;
+
+// The table, for the fork handlers (set once, before they are registered).
+inline ParkingBucket* g_parking_table = nullptr;
+
+inline ParkingBucket* make_parking_table() {
+    auto* table = new ParkingBucket[kParkingBuckets];
+#if defined(FASTCHAN_PARKING_AT_FORK)
+    // After fork() only the forking thread exists in the child: no bucket
+    // may stay locked by a thread it lacks, and no condition variable may
+    // keep the parent's sleepers (a later wait could block on them).
+    g_parking_table = table;
+    pthread_atfork(
+        [] {
+            for (std::size_t i = 0; i < kParkingBuckets; ++i) g_parking_table[i].mutex.lock();
+        },
+        [] {
+            for (std::size_t i = 0; i < kParkingBuckets; ++i) g_parking_table[i].mutex.unlock();
+        },
+        [] {
+            for (std::size_t i = 0; i < kParkingBuckets; ++i) {
+                new (&g_parking_table[i].mutex) std::mutex;
+                new (&g_parking_table[i].cv) std::condition_variable;
+            }
+        });
+#endif
+    return table;
+}
+
 inline ParkingBucket& bucket_for(const void* address) noexcept {
-    static ParkingBucket table[64];
-    return table[(reinterpret_cast<std::uintptr_t>(address) >> 4) % 64];
+    // Never destroyed: daemon threads may still sleep in it when the process
+    // exits, and destroying a condition variable that has sleepers blocks
+    // (glibc) or is undefined.
+    static ParkingBucket* const table = make_parking_table();
+    return table[(reinterpret_cast<std::uintptr_t>(address) >> 4) % kParkingBuckets];
 }
 
 // (A condition variable does not report signals: always true.)
