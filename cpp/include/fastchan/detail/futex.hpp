@@ -72,8 +72,15 @@ struct ParkingBucket {
 
 inline constexpr std::size_t kParkingBuckets = 64;
 
-// The table, for the fork handlers (set once, before they are registered).
-inline ParkingBucket* g_parking_table = nullptr;
+inline ParkingBucket* make_parking_table();
+
+// Made when the module loads, not at the first sleep: a function-local
+// static's guard, held by a thread of the parent that was making the table
+// when another forked, would stay held in the child for good. Never
+// destroyed: daemon threads may still sleep in it when the process exits,
+// and destroying a condition variable that has sleepers blocks (glibc) or is
+// undefined.
+inline ParkingBucket* const g_parking_table = make_parking_table();
 
 inline ParkingBucket* make_parking_table() {
     auto* table = new ParkingBucket[kParkingBuckets];
@@ -81,7 +88,6 @@ inline ParkingBucket* make_parking_table() {
     // After fork() only the forking thread exists in the child: no bucket
     // may stay locked by a thread it lacks, and no condition variable may
     // keep the parent's sleepers (a later wait could block on them).
-    g_parking_table = table;
     pthread_atfork(
         [] {
             for (std::size_t i = 0; i < kParkingBuckets; ++i) g_parking_table[i].mutex.lock();
@@ -100,11 +106,7 @@ inline ParkingBucket* make_parking_table() {
 }
 
 inline ParkingBucket& bucket_for(const void* address) noexcept {
-    // Never destroyed: daemon threads may still sleep in it when the process
-    // exits, and destroying a condition variable that has sleepers blocks
-    // (glibc) or is undefined.
-    static ParkingBucket* const table = make_parking_table();
-    return table[(reinterpret_cast<std::uintptr_t>(address) >> 4) % kParkingBuckets];
+    return g_parking_table[(reinterpret_cast<std::uintptr_t>(address) >> 4) % kParkingBuckets];
 }
 
 // (A condition variable does not report signals: always true.)
