@@ -4,6 +4,10 @@
 #include "common/batches.hpp"
 #include "common/errors.hpp"
 #include "common/gil_wait.hpp"
+#include "loops/wake_fd.hpp"
+
+#include <fastchan/detail/futex.hpp>
+#include <fastchan/detail/platform.hpp>
 
 namespace fastchan::binding {
 void register_queue(py::module_& m);
@@ -82,6 +86,19 @@ PYBIND11_MODULE_EXEC(_core, m) {
         "_at_exit", [] { g_exiting.store(true); },
         "atexit hook: from now on a daemon thread woken in a blocking call sleeps\n"
         "until the process ends instead of re-entering a finalizing interpreter.");
+
+    // Which platform code this build runs (tests check a FASTCHAN_PORTABLE
+    // build really runs the portable code: tests/run_portable.sh).
+    py::dict build_info;
+#if defined(FASTCHAN_PORTABLE)
+    build_info["portable"] = true;
+#else
+    build_info["portable"] = false;
+#endif
+    build_info["linux_apis"] = bool(FASTCHAN_USE_LINUX_APIS);
+    build_info["parking"] = fastchan::detail::kParkingKind;
+    build_info["wake_fd"] = WakeFd::kind();
+    m.attr("_build_info") = build_info;
 
     register_queue(m);
     register_loops(m);

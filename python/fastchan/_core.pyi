@@ -2,7 +2,7 @@
 inspectable signatures, so these are the contract; see tests/typing)."""
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, SupportsIndex
+from typing import Any, ClassVar, SupportsIndex
 
 FIFO: int
 LIFO: int
@@ -14,6 +14,9 @@ CLOSED: object
 # array.array typecode.
 DTYPES: dict[str | None, int]
 ARRAY_TYPECODES: dict[str, str]
+# Which platform code the build runs: portable (FASTCHAN_PORTABLE),
+# linux_apis, parking ("futex"/"parking table"), wake_fd (LoopWaker.kind).
+_build_info: dict[str, bool | str]
 
 class _QueueCore:
     # The second form makes a view sharing `same`'s native queue (sync_q/async_q).
@@ -57,6 +60,7 @@ class _SimpleQueueCore:
     def empty(self) -> bool: ...
 
 class LoopWaker:
+    kind: ClassVar[str]  # "eventfd", "pipe" or "socket"
     def __init__(self) -> None: ...
     def fileno(self) -> int: ...
     def drain(self) -> None: ...

@@ -32,6 +32,10 @@ def squares(tmp_path_factory):
         if os.environ.get("FASTCHAN_REQUIRE_INSTALLED"):
             raise
         source = [f"-DFASTCHAN_SOURCE_DIR={REPO}"]
+    if fastchan._core._build_info["portable"]:
+        # Built as the extension it shares channels with (its threads must
+        # sleep as _core's do; python.hpp refuses a mismatch).
+        source.append("-DFASTCHAN_PORTABLE=ON")
     cmake, ninja = tool("cmake", "CMAKE_BIN_DIR", "cmake"), tool("ninja", "BIN_DIR", "ninja")
     subprocess.run([cmake, "-S", EXAMPLE, "-B", str(build), "-G", "Ninja", f"-DCMAKE_MAKE_PROGRAM={ninja}",
                     f"-Dpybind11_DIR={pybind11.get_cmake_dir()}", f"-DPython_EXECUTABLE={sys.executable}",

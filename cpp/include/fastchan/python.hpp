@@ -21,7 +21,9 @@
 // layout and on the waiter protocol: kAbiVersion names that agreement and
 // changes whenever either changes; the sizes of Channel<T> and T and the C++
 // standard library's ABI (a std::string differs between libstdc++'s two
-// ABIs, and between libstdc++ and libc++) are checked as well. A mismatch is
+// ABIs, and between libstdc++ and libc++) are checked as well, and so is how
+// threads sleep (a futex, or the parking table of other systems and of a
+// FASTCHAN_PORTABLE build: a waiter of one cannot be woken by the other). A mismatch is
 // a RuntimeError asking to rebuild the extension against the installed
 // fastchan (`python -m fastchan --cmakedir`).
 #pragma once
@@ -36,6 +38,7 @@
 #include <utility>
 
 #include "channel.hpp"
+#include "detail/platform.hpp"
 #include "dtypes.hpp"
 
 #define FASTCHAN_PYTHON_STR2(x) #x
@@ -46,7 +49,8 @@ namespace fastchan::python {
 inline constexpr unsigned kAbiVersion = 1;
 inline constexpr const char kCapsuleName[] = "fastchan.Channel";
 
-// The C++ standard library and ABI this code is compiled for.
+// The C++ standard library and ABI this code is compiled for, and how its
+// threads sleep when that is not a futex.
 inline constexpr const char kStdlibAbi[] =
 #if defined(_LIBCPP_ABI_VERSION)
     "libc++" FASTCHAN_PYTHON_STR(_LIBCPP_ABI_VERSION)
@@ -60,6 +64,9 @@ inline constexpr const char kStdlibAbi[] =
     "msvc" FASTCHAN_PYTHON_STR(_MSC_VER)
 #else
     "unknown"
+#endif
+#if !FASTCHAN_USE_LINUX_APIS
+    " parking-table"
 #endif
     ;
 

@@ -25,6 +25,7 @@
 #include "detail/fence.hpp"
 #include "detail/fork.hpp"
 #include "detail/futex.hpp"
+#include "detail/platform.hpp"
 #include "detail/spin.hpp"
 
 namespace fastchan {
@@ -100,7 +101,11 @@ public:
     bool notify() noexcept {
         std::uint32_t previous = state_.exchange(kNotified, std::memory_order_acq_rel);
         if (waker_ != nullptr) return waker_->wake(*this);
+#if FASTCHAN_USE_LINUX_APIS
         if (previous == kSleeping) detail::futex_wake_all(state_);
+#else
+        if (previous == kSleeping) wake_all_(state_);
+#endif
         return true;
     }
 
@@ -129,6 +134,15 @@ private:
 
     std::atomic<std::uint32_t> state_{kWaiting};
     Waker* waker_;
+#if !FASTCHAN_USE_LINUX_APIS
+    // The parking table is one per module (each extension built from these
+    // headers has its own copy, fastchan/python.hpp shares channels between
+    // them): the notifier, whichever module it runs in, wakes the sleeper
+    // through the table of the module that parked it (the one that made the
+    // waiter: the same code sleeps on it). The kernel's futex needs no such
+    // help.
+    void (*wake_all_)(std::atomic<std::uint32_t>&) noexcept = &detail::futex_wake_all;
+#endif
     Waiter* prev_ = nullptr;
     Waiter* next_ = nullptr;
     bool linked_ = false;

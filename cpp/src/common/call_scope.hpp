@@ -19,6 +19,8 @@
 #include <atomic>
 #include <vector>
 
+#include <fastchan/detail/platform.hpp>
+
 #include "common/signals.hpp"
 
 namespace fastchan::binding {
@@ -69,7 +71,7 @@ private:
     // Touched by every binding call: the initial-exec model makes it one
     // thread-pointer-relative access instead of a __tls_get_addr call.
     static int& depth() noexcept {
-#if defined(__GNUC__) && defined(__linux__)
+#if defined(__GNUC__) && FASTCHAN_USE_LINUX_APIS
         __attribute__((tls_model("initial-exec")))
 #endif
         static thread_local int value = 0;
@@ -77,7 +79,7 @@ private:
     }
 
     static bool& released_gil() noexcept {
-#if defined(__GNUC__) && defined(__linux__)
+#if defined(__GNUC__) && FASTCHAN_USE_LINUX_APIS
         __attribute__((tls_model("initial-exec")))
 #endif
         static thread_local bool value = false;

@@ -3,14 +3,15 @@
 // A task that must wait registers an AsyncWaiter on a queue's wait list, like
 // a thread would, and awaits a future of its own loop. The waiter's Waker is
 // its loop's LoopWaker: notify() (under the wait list's lock, possibly on a
-// thread with no GIL) appends the waiter to the loop's inbox and writes the
-// loop's eventfd only if it was not already armed, so a burst of wake-ups
-// costs one write. The loop's reader callback, drain(), runs with the GIL:
-// it disarms, takes the inbox and resolves the futures; the woken tasks then
-// retry their operation, as woken threads do.
+// thread with no GIL) appends the waiter to the loop's inbox and signals the
+// loop's wake descriptor (wake_fd.hpp: an eventfd on Linux) only if it was
+// not already armed, so a burst of wake-ups costs one write. The loop's
+// reader callback, drain(), runs with the GIL: it disarms, takes the inbox
+// and resolves the futures; the woken tasks then retry their operation, as
+// woken threads do.
 //
 // A wake-up from the loop's own thread (a task's put waking a getter of the
-// same loop) skips the eventfd: it is resolved when the binding call that
+// same loop) skips the descriptor: it is resolved when the binding call that
 // caused it returns (CallScope), so the woken task runs in the next loop
 // iteration, as with asyncio.Queue.
 #pragma once
@@ -18,18 +19,9 @@
 #include <Python.h>
 
 #include <atomic>
-#include <cerrno>
-#include <cstdint>
 #include <mutex>
-#include <system_error>
 #include <thread>
 #include <vector>
-
-#if defined(__linux__)
-#include <sys/eventfd.h>
-#endif
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "common/pybind.hpp"
 #include "loops/armed_watch.hpp"
@@ -40,6 +32,7 @@
 #include "common/call_scope.hpp"
 #include "common/free_threading.hpp"
 #include "common/initialized.hpp"
+#include "loops/wake_fd.hpp"
 
 namespace fastchan::binding {
 
@@ -47,13 +40,15 @@ class AsyncWaiter;
 
 class LoopWaker final : public Waker {
 public:
-    LoopWaker();
-    ~LoopWaker();
+    LoopWaker() = default;
     LoopWaker(const LoopWaker&) = delete;
     LoopWaker& operator=(const LoopWaker&) = delete;
 
     // The descriptor the loop watches (loop.add_reader).
-    int fileno() const noexcept { return read_fd_; }
+    WakeFd::Descriptor fileno() const noexcept { return fd_.fileno(); }
+
+    // What that descriptor is: "eventfd", "pipe" or "socket".
+    static constexpr const char* kind() noexcept { return WakeFd::kind(); }
 
     bool wake(Waiter& waiter) noexcept override;
 
@@ -84,8 +79,9 @@ private:
 
     const std::thread::id loop_thread_ = std::this_thread::get_id();
     bool listed_locally_ = false;  // in this (loop) thread's CallScope list
-    int read_fd_ = -1;
-    int write_fd_ = -1;  // == read_fd_ for an eventfd
+    // (Every inboxed waiter holds a reference to this waker's owner, so the
+    // inbox is empty when it is destroyed.)
+    WakeFd fd_;
     std::atomic<bool> armed_{false};
     bool closed_ = false;  // guarded by lock_
     detail::SpinLock lock_;
@@ -208,29 +204,6 @@ inline void CallScope::flush() {
     PyErr_Restore(type, value, traceback);
 }
 
-inline LoopWaker::LoopWaker() {
-#if defined(__linux__)
-    read_fd_ = write_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (read_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-#else
-    int fds[2];
-    if (pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-    for (int fd : fds) {
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-    read_fd_ = fds[0];
-    write_fd_ = fds[1];
-#endif
-}
-
-inline LoopWaker::~LoopWaker() {
-    // Every inboxed waiter holds a reference to this waker's owner, so the
-    // inbox is empty here.
-    if (write_fd_ != read_fd_) close(write_fd_);
-    close(read_fd_);
-}
-
 inline bool LoopWaker::wake(Waiter& waiter) noexcept {
     auto* async_waiter = static_cast<AsyncWaiter*>(waiter.packet);
     {
@@ -244,11 +217,7 @@ inline bool LoopWaker::wake(Waiter& waiter) noexcept {
         if (!armed_.exchange(true, std::memory_order_acq_rel)) watch_.notify();
         return true;
     }
-    if (!armed_.exchange(true, std::memory_order_acq_rel)) {
-        std::uint64_t one = 1;
-        ssize_t written = write(write_fd_, &one, sizeof one);
-        (void)written;  // a full pipe/eventfd is already readable: nothing is lost
-    }
+    if (!armed_.exchange(true, std::memory_order_acq_rel)) fd_.signal();
     return true;
 }
 
@@ -267,9 +236,7 @@ inline void LoopWaker::abandon() {
 }
 
 inline void LoopWaker::drain() {
-    char buffer[64];
-    while (read(read_fd_, buffer, sizeof buffer) > 0) {
-    }
+    fd_.drain();
     // Disarm before taking the inbox: a wake-up after this re-arms and writes.
     armed_.store(false, std::memory_order_seq_cst);
     resolve_inbox();

@@ -10,9 +10,12 @@
 namespace fastchan::binding {
 
 void register_loops(py::module_& m) {
-    py::class_<LoopWaker>(m, "LoopWaker",
-                            "Wakes one event loop's waiting tasks; one per loop (fastchan.asyncio).")
-        .def(py::init<>())
+    py::class_<LoopWaker> waker(m, "LoopWaker",
+                                "Wakes one event loop's waiting tasks; one per loop (fastchan.asyncio).");
+    // What fileno() is: "eventfd" (Linux), "pipe" (other POSIX systems, and
+    // a FASTCHAN_PORTABLE build) or "socket" (Windows).
+    waker.attr("kind") = py::str(LoopWaker::kind());
+    waker.def(py::init<>())
         .def("fileno", &LoopWaker::fileno)
         .def("drain", &LoopWaker::drain, "The loop's reader callback: resolve the woken waiters.")
         .def(
@@ -34,7 +37,7 @@ void register_loops(py::module_& m) {
             py::arg("future"),
             "From any thread: have the loop set `future`'s result to None (unless it is\n"
             "done by then). False if the loop is closed. A burst of wake-ups costs the\n"
-            "loop one eventfd write.")
+            "loop one write to its wake descriptor.")
         // Loops without add_reader (asyncio's ProactorEventLoop): see armed_watch.hpp.
         .def("watch_in_thread", &LoopWaker::watch_in_thread,
              "The loop cannot watch fileno(): a thread waits in wait_armed() instead.\n"

@@ -14,7 +14,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#if defined(__linux__)
+
+#include <fastchan/detail/platform.hpp>
+#if FASTCHAN_USE_LINUX_APIS
 #include <sched.h>
 #endif
 
@@ -43,7 +45,7 @@ constexpr nanoseconds kSpinCeiling = std::chrono::microseconds(50);
 
 // The CPU this thread runs on, or -1 where that cannot be known cheaply.
 inline int current_cpu() noexcept {
-#if defined(__linux__)
+#if FASTCHAN_USE_LINUX_APIS
     return sched_getcpu();
 #else
     return -1;

@@ -23,8 +23,11 @@ namespace fork_state {
 // (fastchan's _core, and an extension sharing its channels through
 // fastchan/python.hpp), and a module first used in a child would start its
 // count afresh. The pid is the same value for all of them.
+// (Stays 0 where there is no fork: Windows.)
 inline std::atomic<long> pid{0};
+#ifdef FASTCHAN_HAS_FORK
 inline void on_child() noexcept { pid.store(static_cast<long>(getpid()), std::memory_order_relaxed); }
+#endif
 }  // namespace fork_state
 
 // A value that changes in every forked child (the process id); the first

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdint>
 
-#if defined(__linux__)
+#include "platform.hpp"
+
+#if FASTCHAN_USE_LINUX_APIS
 #include <cerrno>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -14,14 +16,24 @@
 #include <unistd.h>
 #else
 #include <condition_variable>
+#include <cstddef>
 #include <mutex>
+#include <new>
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define FASTCHAN_PARKING_AT_FORK 1
+#endif
 #endif
 
 namespace fastchan::detail {
 
 using Clock = std::chrono::steady_clock;
 
-#if defined(__linux__)
+#if FASTCHAN_USE_LINUX_APIS
+
+// What threads sleep on: "futex" or "parking table" (tests check that a
+// FASTCHAN_PORTABLE build really uses the table).
+inline constexpr const char* kParkingKind = "futex";
 
 // Sleeps while `*word == expected`, at most until `deadline` (time_point::max()
 // for no limit). May return early (spurious wake-up): callers re-check.
@@ -51,14 +63,50 @@ inline void futex_wake_all(std::atomic<uint32_t>& word) noexcept {
 
 #else
 
+inline constexpr const char* kParkingKind = "parking table";
+
 struct ParkingBucket {
     std::mutex mutex;
     std::condition_variable cv;
 };
 
+inline constexpr std::size_t kParkingBuckets = 64;
+
+inline ParkingBucket* make_parking_table();
+
+// Made when the module loads, not at the first sleep: a function-local
+// static's guard, held by a thread of the parent that was making the table
+// when another forked, would stay held in the child for good. Never
+// destroyed: daemon threads may still sleep in it when the process exits,
+// and destroying a condition variable that has sleepers blocks (glibc) or is
+// undefined.
+inline ParkingBucket* const g_parking_table = make_parking_table();
+
+inline ParkingBucket* make_parking_table() {
+    auto* table = new ParkingBucket[kParkingBuckets];
+#if defined(FASTCHAN_PARKING_AT_FORK)
+    // After fork() only the forking thread exists in the child: no bucket
+    // may stay locked by a thread it lacks, and no condition variable may
+    // keep the parent's sleepers (a later wait could block on them).
+    pthread_atfork(
+        [] {
+            for (std::size_t i = 0; i < kParkingBuckets; ++i) g_parking_table[i].mutex.lock();
+        },
+        [] {
+            for (std::size_t i = 0; i < kParkingBuckets; ++i) g_parking_table[i].mutex.unlock();
+        },
+        [] {
+            for (std::size_t i = 0; i < kParkingBuckets; ++i) {
+                new (&g_parking_table[i].mutex) std::mutex;
+                new (&g_parking_table[i].cv) std::condition_variable;
+            }
+        });
+#endif
+    return table;
+}
+
 inline ParkingBucket& bucket_for(const void* address) noexcept {
-    static ParkingBucket table[64];
-    return table[(reinterpret_cast<std::uintptr_t>(address) >> 4) % 64];
+    return g_parking_table[(reinterpret_cast<std::uintptr_t>(address) >> 4) % kParkingBuckets];
 }
 
 // (A condition variable does not report signals: always true.)
