@@ -19,7 +19,10 @@
 #   3. the typing checks there: stubtest (the stubs and inline annotations
 #      against the installed package) and mypy --strict on python/fastchan
 #      and examples/ (tests/typing),
-#   4. pytest against an ASan + UBSan build of the extension.
+#   4. the suites against a FASTCHAN_PORTABLE build (tests/run_portable.sh:
+#      the code macOS and other systems run, on Linux), and a Windows
+#      syntax check (tests/check_windows.sh),
+#   5. pytest against an ASan + UBSan build of the extension.
 # --quick: the plain GoogleTest suite, pytest and the typing checks on $PYTHON only.
 # Each stage prints the minutes since the start.
 set -euo pipefail
@@ -206,6 +209,13 @@ stage typing: stubtest and mypy --strict
 "$main" -m mypy --strict python/fastchan examples tests/typing
 # The README's python examples, each a complete program.
 "$main" tests/typing/check_readme.py
+
+if [ "$QUICK" = 0 ]; then
+  stage "GoogleTest and pytest against a FASTCHAN_PORTABLE build (the parking table, a pipe)"
+  bash tests/run_portable.sh "$main"
+  stage "Windows: a syntax check with mingw-w64 (headers, the extension's sources)"
+  PYTHON="$main" bash tests/check_windows.sh
+fi
 
 if [ "$QUICK" = 0 ]; then
   stage pytest against an AddressSanitizer + UndefinedBehaviorSanitizer build of the extension
