@@ -57,6 +57,9 @@ fi
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Hits across clones of the repository (CI's fresh clone each run): paths
+  # relative to the clone, and the debug info's directory not hashed.
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 else
   echo "(ccache is missing: every build compiles from scratch)"
 fi
