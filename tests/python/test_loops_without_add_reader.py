@@ -276,8 +276,8 @@ def test_a_burst_of_wake_ups_costs_few_drains():
     assert 1 <= len(drains) < 200
 
 
-def test_the_thread_ends_when_the_loop_closes_while_it_waits():
-    loop = NoReaderLoop()
+def watched_after_one_wait(loop):
+    """Runs one cross-thread wait on `loop`; returns the thread that watches it."""
     before = set(watchers())
 
     async def wait_once():
@@ -289,6 +289,12 @@ def test_the_thread_ends_when_the_loop_closes_while_it_waits():
     mine = set(watchers()) - before
     assert len(mine) == 1
     (thread,) = mine
+    return thread
+
+
+def test_the_thread_ends_when_the_loop_closes_while_it_waits():
+    loop = NoReaderLoop()
+    thread = watched_after_one_wait(loop)
     time.sleep(0.05)
     assert thread.is_alive()  # waits for the next wake-up
     loop.close()
@@ -298,15 +304,7 @@ def test_the_thread_ends_when_the_loop_closes_while_it_waits():
 
 def test_the_thread_ends_when_an_unclosed_loop_is_collected():
     loop = NoReaderLoop()
-    before = set(watchers())
-
-    async def wait_once():
-        q = fastchan.Queue()
-        threading.Timer(0.01, q.put, args=(1,)).start()
-        return await q.async_q.get()
-
-    assert loop.run_until_complete(wait_once()) == 1
-    (thread,) = set(watchers()) - before
+    thread = watched_after_one_wait(loop)
     # The thread does not keep the loop alive: dropped, it is collected.
     del loop.close  # (fastchan's wrapper, which would abandon the waker: the weak reference's callback acts)
     import warnings
