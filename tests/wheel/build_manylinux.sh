@@ -71,7 +71,7 @@ raw=$PWD/build/manylinux/raw-$version
 rm -rf "$raw" && mkdir -p "$raw" "$out"
 PATH=$tools/bin:$PATH CC=$zigdir/cc CXX=$zigdir/c++ \
   pipq "$venv/bin/python" -m pip wheel --no-build-isolation --no-deps -w "$raw" \
-  -C build-dir="build/manylinux/{wheel_tag}" .
+  --config-settings=build-dir="build/manylinux/{wheel_tag}" .
 wheel=$(ls "$raw"/fastchan-*.whl)
 PATH=$tools/bin:$PATH auditwheel show "$wheel" >&2
 # repair fails if any symbol is newer than the tag allows.
