@@ -79,7 +79,9 @@ TEST(Contention, AnotherProgramOnThisCoreMakesItBusy) {
     EXPECT_TRUE(busy);
 }
 
-TEST(Contention, ThisProcesssOwnThreadsDoNotMakeItBusy) {
+// One try: a sibling thread of ours busy on our core while we yield 50
+// times. Returns whether a verdict came; counts the long yields.
+bool own_sibling_makes_a_verdict(int& long_yields) {
     wait_until_quiet();
     PinnedHere pinned;
     std::atomic<bool> stop{false};
@@ -91,7 +93,7 @@ TEST(Contention, ThisProcesssOwnThreadsDoNotMakeItBusy) {
         }
     });
     while (!started) std::this_thread::yield();
-    int long_yields = 0;
+    long_yields = 0;
     bool busy = false;
     for (int i = 0; i < 50 && !busy; ++i) {
         auto start = std::chrono::steady_clock::now();
@@ -101,6 +103,19 @@ TEST(Contention, ThisProcesssOwnThreadsDoNotMakeItBusy) {
     }
     stop = true;
     sibling.join();
+    return busy;
+}
+
+TEST(Contention, ThisProcesssOwnThreadsDoNotMakeItBusy) {
+    // Another program may really take our core meanwhile (a shared machine:
+    // CI's own processes, the kernel's workers), which is a right verdict:
+    // so up to five tries, and our own sibling must leave at least one
+    // without a verdict. Were own threads counted, every try would end busy.
+    int long_yields = 0;
+    bool busy = true;
+    for (int attempt = 0; attempt < 5 && busy; ++attempt) {
+        busy = own_sibling_makes_a_verdict(long_yields);
+    }
     EXPECT_GT(long_yields, 1);  // (the sibling did take the core)
     EXPECT_FALSE(busy);
 }
