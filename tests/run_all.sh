@@ -44,7 +44,7 @@ tools=$(bash tests/tools_venv.sh)
 export PATH="$tools/bin:$PATH"
 # GoogleTest as CMake finds it; Debian's libgtest-dev only when it cannot.
 # ccache, installed the same way when missing, makes repeated builds cheap
-# (its cache, ~/.cache/ccache, outlives the run); so does clang.
+# (its cache, ~/.cache/ccache, outlives the run).
 missing=()
 cmake -S tests/cpp/find_gtest -B build/find-gtest >/dev/null 2>&1 || missing+=(libgtest-dev)
 command -v ccache >/dev/null || missing+=(ccache)
