@@ -54,13 +54,26 @@ exec $zig cc $target "\$@"
 SH
 # Linking (no -c/-E/-S): libstdc++.a, the compat flag and libgcc_s go last;
 # this machine's libgcc_s refers to newer glibc than 2.17, which is the
-# user's libgcc_s's business at run time, not the module's.
+# user's libgcc_s's business at run time, not the module's. The include
+# folders come in through CXXFLAGS (below), where ccache sees them.
 cat > "$zigdir/c++" <<SH
 #!/bin/sh
-for arg in "\$@"; do case "\$arg" in -c|-E|-S|-M|-MM) exec $zig c++ $target -nostdinc++ -I$compat$cxx_includes "\$@" ;; esac; done
-exec $zig c++ $target -nostdinc++ -nostdlib++ -Wl,--allow-shlib-undefined -I$compat$cxx_includes "\$@" $libstdcxx $zigdir/single_threaded.o $libgcc_s
+for arg in "\$@"; do case "\$arg" in -c|-E|-S|-M|-MM) exec $zig c++ $target -nostdinc++ "\$@" ;; esac; done
+exec $zig c++ $target -nostdinc++ -nostdlib++ -Wl,--allow-shlib-undefined "\$@" $libstdcxx $zigdir/single_threaded.o $libgcc_s
 SH
 chmod +x "$zigdir/cc" "$zigdir/c++"
+export CXXFLAGS="-I$compat$cxx_includes"
+# ccache in front of the wrappers, when there is one: a rebuild in a fresh
+# clone (CI's) then compiles nothing that an earlier run compiled. The
+# wrappers are new files each run, so the compiler is identified by their
+# text (the clone's path taken out) and zig's version; CCACHE_BASEDIR makes
+# the clone's paths in the arguments relative.
+if command -v ccache >/dev/null; then
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
+  CCACHE_COMPILERCHECK="string:$($zig version)-$(cat "$zigdir/cc" "$zigdir/c++" | sed "s#$PWD#.#g" | sha256sum | cut -c1-16)"
+  export CCACHE_COMPILERCHECK
+fi
 $zig cc $target -O2 -fPIC -c "$compat/single_threaded.c" -o "$zigdir/single_threaded.o"
 
 version=$("$python" -c 'import sys, sysconfig; print("%d.%d%s" % (*sys.version_info[:2], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""))')
