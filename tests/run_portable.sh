@@ -31,10 +31,7 @@ cmake -S . -B build/portable-python -G Ninja -DFASTCHAN_PORTABLE=ON -DFASTCHAN_B
   -DFASTCHAN_INSTALL=OFF "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$PYTHON" \
   -Dpybind11_DIR="$("$PYTHON" -c 'import pybind11; print(pybind11.get_cmake_dir())')" >/dev/null
 cmake --build build/portable-python
-rm -rf build/portable-python/package && mkdir -p build/portable-python/package
-cp -r python/fastchan build/portable-python/package/
-rm -f build/portable-python/package/fastchan/_core*.so
-cp build/portable-python/_core*.so build/portable-python/package/fastchan/
+bash tests/package_beside.sh build/portable-python
 # (test_cpp_package.py is left out: it wants the headers installed beside
 # the package, which this copy lacks, and tests the core only, which the
 # GoogleTest run above covers. test_cpp_extension.py runs: it builds its

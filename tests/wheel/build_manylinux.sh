@@ -48,7 +48,9 @@ cxx_includes=$(echo | g++ -xc++ -E -Wp,-v - 2>&1 | awk '/^ \/.*c\+\+/ {printf " 
 zig="$tools/bin/python -m ziglang"
 # (zig turns UBSan on in unoptimized builds, CMake's probes among them.)
 target="-target x86_64-linux-gnu.2.17 -fno-sanitize=undefined"
-cat > "$zigdir/cc" <<SH
+# (Written to a temporary file and renamed: the test run builds wheels for
+# several CPythons at once, and a script must never be seen half written.)
+cat > "$zigdir/cc.$$" <<SH
 #!/bin/sh
 exec $zig cc $target "\$@"
 SH
@@ -56,12 +58,14 @@ SH
 # this machine's libgcc_s refers to newer glibc than 2.17, which is the
 # user's libgcc_s's business at run time, not the module's. The include
 # folders come in through CXXFLAGS (below), where ccache sees them.
-cat > "$zigdir/c++" <<SH
+cat > "$zigdir/c++.$$" <<SH
 #!/bin/sh
 for arg in "\$@"; do case "\$arg" in -c|-E|-S|-M|-MM) exec $zig c++ $target -nostdinc++ "\$@" ;; esac; done
 exec $zig c++ $target -nostdinc++ -nostdlib++ -Wl,--allow-shlib-undefined "\$@" $libstdcxx $zigdir/single_threaded.o $libgcc_s
 SH
-chmod +x "$zigdir/cc" "$zigdir/c++"
+chmod +x "$zigdir/cc.$$" "$zigdir/c++.$$"
+mv -f "$zigdir/cc.$$" "$zigdir/cc"
+mv -f "$zigdir/c++.$$" "$zigdir/c++"
 export CXXFLAGS="-I$compat$cxx_includes"
 # ccache in front of the wrappers, when there is one: a rebuild in a fresh
 # clone (CI's) then compiles nothing that an earlier run compiled. The
@@ -74,7 +78,8 @@ if command -v ccache >/dev/null; then
   CCACHE_COMPILERCHECK="string:$($zig version)-$(cat "$zigdir/cc" "$zigdir/c++" | sed "s#$PWD#.#g" | sha256sum | cut -c1-16)"
   export CCACHE_COMPILERCHECK
 fi
-$zig cc $target -O2 -fPIC -c "$compat/single_threaded.c" -o "$zigdir/single_threaded.o"
+$zig cc $target -O2 -fPIC -c "$compat/single_threaded.c" -o "$zigdir/single_threaded.o.$$"
+mv -f "$zigdir/single_threaded.o.$$" "$zigdir/single_threaded.o"
 
 version=$("$python" -c 'import sys, sysconfig; print("%d.%d%s" % (*sys.version_info[:2], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""))')
 venv=$PWD/build/wheel-venv-$version
