@@ -6,6 +6,7 @@
 #include <fastchan/buffered.hpp>
 #include <fastchan/channel.hpp>
 #include <fastchan/select.hpp>
+#include <fastchan/shm/ring.hpp>
 #include <fastchan/status.hpp>
 #include <fastchan/thread_pool.hpp>
 #include <fastchan/wait_policy.hpp>
