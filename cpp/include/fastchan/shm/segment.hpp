@@ -190,9 +190,8 @@ public:
     }
 
     Segment(Segment&& o) noexcept
-        : name_(std::move(o.name_)), base_(o.base_), size_(o.size_), slot_(o.slot_), pid_(o.pid_) {
+        : name_(std::move(o.name_)), base_(o.base_), size_(o.size_), slot_(o.slot_.exchange(-1)), pid_(o.pid_.load()) {
         o.base_ = nullptr;
-        o.slot_ = -1;
     }
     Segment& operator=(Segment&&) = delete;
     Segment(const Segment&) = delete;
@@ -208,7 +207,7 @@ public:
     Header* header() const noexcept { return static_cast<Header*>(base_); }
     unsigned char* data() const noexcept { return static_cast<unsigned char*>(base_) + kHeaderBytes; }
     const std::string& name() const noexcept { return name_; }
-    bool attached() const noexcept { return slot_ >= 0; }
+    bool attached() const noexcept { return slot_.load(std::memory_order_relaxed) >= 0; }
 
     // What a holder of the mutex sets in Header::in_flight while it copies.
     enum Kind : std::uint64_t { kPut = 1, kGet = 2 };
@@ -242,11 +241,12 @@ public:
     // Segment is destroyed, so threads still inside an operation are safe).
     // Idempotent; a forked child that never re-attached frees nothing.
     void detach() {
-        if (slot_ < 0 || pid_ != static_cast<std::int32_t>(::getpid())) return;
+        if (pid_.load() != static_cast<std::int32_t>(::getpid())) return;
+        int slot = slot_.exchange(-1);
+        if (slot < 0) return;
         auto* h = header();
         lock();
-        h->slots[slot_].store(0, std::memory_order_release);
-        slot_ = -1;
+        h->slots[slot].store(0, std::memory_order_release);
         if (!any_live_slot()) {
             h->unlinked.store(1, std::memory_order_release);
             ::shm_unlink(name_.c_str());
@@ -256,11 +256,13 @@ public:
     // In a forked child: the inherited mapping is used on, under a slot of
     // its own (the parent's slot stays the parent's).
     void reattach_after_fork() {
-        if (base_ == nullptr || pid_ == static_cast<std::int32_t>(::getpid())) return;
-        slot_ = -1;
+        std::int32_t old = pid_.load();
+        auto me = static_cast<std::int32_t>(::getpid());
+        if (base_ == nullptr || old == me || !pid_.compare_exchange_strong(old, me)) return;  // (one thread does it)
+        slot_.store(-1);
         take_slot();
     }
-    std::int32_t owner_pid() const noexcept { return pid_; }
+    std::int32_t owner_pid() const noexcept { return pid_.load(std::memory_order_relaxed); }
 
     // Live attachments (this one included), reclaiming the dead ones' slots.
     std::size_t attached_count() {
@@ -276,7 +278,7 @@ public:
 
 private:
     Segment(std::string name, void* base, std::size_t size) noexcept
-        : name_(std::move(name)), base_(base), size_(size) {}
+        : name_(std::move(name)), base_(base), size_(size), pid_(static_cast<std::int32_t>(::getpid())) {}
 
     void reclaim(std::atomic<std::int32_t>& s, std::int32_t pid) noexcept {
         if (s.compare_exchange_strong(pid, 0, std::memory_order_acq_rel))
@@ -298,31 +300,33 @@ private:
     // unlink: a segment whose name is gone is not joined.
     void take_slot() {
         auto* h = header();
-        pid_ = static_cast<std::int32_t>(::getpid());
+        std::int32_t me = pid_.load();
         lock();
         if (h->unlinked.load(std::memory_order_acquire) != 0) {
             unlock();
             throw_errno(ENOENT, "the queue's shared memory " + name_ + " was released by its last user");
         }
-        for (int round = 0; round < 2 && slot_ < 0; ++round) {
+        for (int round = 0; round < 2 && slot_.load() < 0; ++round) {
             for (std::size_t i = 0; i < kSlots; ++i) {
                 std::int32_t expected = 0;
-                if (h->slots[i].compare_exchange_strong(expected, pid_, std::memory_order_acq_rel)) {
-                    slot_ = static_cast<int>(i);
+                if (h->slots[i].compare_exchange_strong(expected, me, std::memory_order_acq_rel)) {
+                    slot_.store(static_cast<int>(i));
                     break;
                 }
             }
-            if (slot_ < 0) any_live_slot();  // reclaim the dead, then try again
+            if (slot_.load() < 0) any_live_slot();  // reclaim the dead, then try again
         }
         unlock();
-        if (slot_ < 0) throw std::runtime_error("too many attachments to " + name_ + " (" + std::to_string(kSlots) + ")");
+        if (slot_.load() < 0) throw std::runtime_error("too many attachments to " + name_ + " (" + std::to_string(kSlots) + ")");
     }
 
     std::string name_;
     void* base_ = nullptr;
     std::size_t size_ = 0;
-    int slot_ = -1;
-    std::int32_t pid_ = 0;
+    // Atomics: a free-threaded Python may detach in one thread while another
+    // operates, and the first use in a forked child claims the re-attach.
+    std::atomic<int> slot_{-1};
+    std::atomic<std::int32_t> pid_{0};
 };
 
 }  // namespace fastchan::shm
