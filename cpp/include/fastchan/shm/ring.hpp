@@ -102,8 +102,9 @@ public:
     bool is_shutdown() const noexcept { return h_->shut.load(std::memory_order_acquire) != 0; }
 
     Stats stats() {
+        std::size_t attached = seg_.attached_count();  // (first: it reclaims the dead's slots)
         return Stats{h_->items_lost.load(std::memory_order_relaxed), h_->owner_deaths.load(std::memory_order_relaxed),
-                     h_->dead_slots.load(std::memory_order_relaxed), seg_.attached_count()};
+                     h_->dead_slots.load(std::memory_order_relaxed), attached};
     }
 
     // ---- put ----
