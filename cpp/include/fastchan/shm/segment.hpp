@@ -58,7 +58,7 @@ struct Indices {
 // The first page(s) of the segment. Everything but the futex words, the
 // waiter counts and the slot table is written only under `mutex`.
 struct Header {
-    std::uint64_t magic;  // written last by the creator
+    std::atomic<std::uint64_t> magic;  // written last by the creator (release): attachers check it
     std::uint32_t version;
     std::uint32_t header_bytes;
     std::uint64_t capacity;  // data bytes after the header (a multiple of 8)
@@ -157,8 +157,7 @@ public:
         pthread_mutexattr_destroy(&attr);
         Segment s(std::move(name), base, total);
         s.take_slot();
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        reinterpret_cast<std::atomic<std::uint64_t>*>(&h->magic)->store(kMagic, std::memory_order_release);
+        h->magic.store(kMagic, std::memory_order_release);
         return s;
     }
 
@@ -182,7 +181,7 @@ public:
         if (base == MAP_FAILED) throw_errno(err, "mmap(" + name + ")");
         Segment s(name, base, total);
         auto* h = s.header();
-        if (reinterpret_cast<std::atomic<std::uint64_t>*>(&h->magic)->load(std::memory_order_acquire) != kMagic ||
+        if (h->magic.load(std::memory_order_acquire) != kMagic ||
             h->version != kVersion || kHeaderBytes + h->capacity != total)
             throw std::invalid_argument("not a fastchan segment (or another version): '" + name + "'");
         s.take_slot();
