@@ -46,7 +46,7 @@ _loads = pickle.loads
 # Every ring of this process, to let go of at exit (a queue that lives in a
 # module global may never be collected). Detaching leaves the mapping: a
 # daemon thread still blocked in a get stays safe.
-_live: weakref.WeakSet[Any] = weakref.WeakSet()
+_live: weakref.WeakSet[_core._ProcessRing] = weakref.WeakSet()
 
 
 @atexit.register
@@ -84,12 +84,12 @@ class ProcessQueue(Generic[T]):
             raise _not_supported()
         self._setup(_core._ProcessRing(max(maxsize, 0), nbytes))
 
-    def _setup(self, ring: Any) -> None:
+    def _setup(self, ring: _core._ProcessRing) -> None:
         self._ring = ring
         self._closed = False
         _live.add(ring)
 
-    def _core(self) -> Any:
+    def _open_ring(self) -> _core._ProcessRing:
         try:
             ring = self._ring
         except AttributeError:
@@ -98,7 +98,7 @@ class ProcessQueue(Generic[T]):
             raise ValueError(f"Queue {self!r} is closed")
         return ring
 
-    def _any_core(self) -> Any:  # (also after close)
+    def _ring_of(self) -> _core._ProcessRing:  # (also after close)
         try:
             return self._ring
         except AttributeError:
@@ -109,48 +109,48 @@ class ProcessQueue(Generic[T]):
     def put(self, obj: T, block: bool = True, timeout: float | None = None) -> None:
         """Put `obj` (pickled now: a pickling error is raised here), waiting
         for room if `block` (at most `timeout` seconds, then Full)."""
-        ring = self._core()
+        ring = self._open_ring()
         ring.put(_dumps(obj, _PROTOCOL), block, timeout)
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
         """Remove and return an item, waiting for one if `block` (at most
         `timeout` seconds, then Empty). ShutDown once shut down and drained."""
-        data = self._core().get(block, timeout)
+        data = self._open_ring().get(block, timeout)
         return _loads(data)  # type: ignore[no-any-return]
 
     def put_nowait(self, obj: T) -> None:
-        self._core().put(_dumps(obj, _PROTOCOL), False)
+        self._open_ring().put(_dumps(obj, _PROTOCOL), False)
 
     def get_nowait(self) -> T:
-        return _loads(self._core().get(False))  # type: ignore[no-any-return]
+        return _loads(self._open_ring().get(False))  # type: ignore[no-any-return]
 
     def qsize(self) -> int:
         """The number of items now (another process may change it at once)."""
-        return self._any_core().qsize()  # type: ignore[no-any-return]
+        return self._ring_of().qsize()
 
     def empty(self) -> bool:
-        return self._any_core().empty()  # type: ignore[no-any-return]
+        return self._ring_of().empty()
 
     def full(self) -> bool:
-        return self._any_core().full()  # type: ignore[no-any-return]
+        return self._ring_of().full()
 
     def close(self) -> None:
         """No more puts or gets through this object in this process (ValueError
         then). The segment goes when its last user lets go: this process's
         attachment ends when the object is collected, or at exit."""
-        self._any_core()
+        self._ring_of()
         self._closed = True
 
     def join_thread(self) -> None:
         """For multiprocessing.Queue's interface: there is no feeder thread,
         so nothing to wait for (a put has already happened when it returns)."""
-        self._any_core()
+        self._ring_of()
         if not self._closed:
             raise ValueError(f"Queue {self!r} is not closed: join_thread() comes after close()")
 
     def cancel_join_thread(self) -> None:
         """For multiprocessing.Queue's interface: nothing to cancel."""
-        self._any_core()
+        self._ring_of()
 
     # ---- fastchan's additions ----
 
@@ -158,43 +158,43 @@ class ProcessQueue(Generic[T]):
         """Put every item, in order. All are pickled first: an unpicklable one
         means none went in. A batch stopped by Full or ShutDown says in its
         note how many went in."""
-        ring = self._core()
+        ring = self._open_ring()
         ring.put_many([_dumps(item, _PROTOCOL) for item in items], block, timeout)
 
     def get_many(self, max_items: int, block: bool = True, timeout: float | None = None) -> list[T]:
         """Wait for one item as get() does, then take what else is there: 1 to
         `max_items` items."""
-        return [_loads(data) for data in self._core().get_many(max_items, block, timeout)]
+        return [_loads(data) for data in self._open_ring().get_many(max_items, block, timeout)]
 
     def shutdown(self, immediate: bool = False) -> None:
         """As queue.Queue.shutdown (3.13), for every process: puts raise
         ShutDown; gets drain what is there, then raise ShutDown; immediate:
         the items are dropped too. Every waiter wakes."""
-        self._any_core().shutdown(bool(immediate))
+        self._ring_of().shutdown(bool(immediate))
 
     @property
     def is_shutdown(self) -> bool:
-        return self._any_core().is_shutdown  # type: ignore[no-any-return]
+        return self._ring_of().is_shutdown
 
     @property
     def maxsize(self) -> int:
         """Most items at once; 0: bounded by nbytes only."""
-        return self._any_core().maxsize  # type: ignore[no-any-return]
+        return self._ring_of().maxsize
 
     @property
     def nbytes(self) -> int:
         """The ring's size in bytes."""
-        return self._any_core().nbytes  # type: ignore[no-any-return]
+        return self._ring_of().nbytes
 
     @property
     def max_item_bytes(self) -> int:
         """The largest pickled item the ring takes."""
-        return self._any_core().max_item_bytes  # type: ignore[no-any-return]
+        return self._ring_of().max_item_bytes
 
     @property
     def name(self) -> str:
         """The shared memory segment's name (under /dev/shm)."""
-        return self._any_core().name  # type: ignore[no-any-return]
+        return self._ring_of().name
 
     def stats(self) -> dict[str, int]:
         """What happened to the queue's users, for every process:
@@ -202,11 +202,11 @@ class ProcessQueue(Generic[T]):
         owner_deaths (processes killed while they held the ring's lock),
         dead_attachments (processes that ended without letting go, whose
         places were reclaimed) and attached (live attachments now)."""
-        return self._any_core().stats()  # type: ignore[no-any-return]
+        return self._ring_of().stats()
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (_attach, (self._any_core().name,))
+        return (_attach, (self._ring_of().name,))
 
     def __repr__(self) -> str:
-        ring = self._any_core()
+        ring = self._ring_of()
         return f"<fastchan.ProcessQueue {ring.name} maxsize={ring.maxsize} nbytes={ring.nbytes}>"
