@@ -82,7 +82,8 @@ class ProcessQueue(Generic[T]):
         nbytes = _checks.count("nbytes", nbytes, minimum=16)
         if not hasattr(_core, "_ProcessRing"):
             raise _not_supported()
-        self._setup(_core._ProcessRing(max(maxsize, 0), nbytes))
+        # (a maxsize beyond what the ring could ever hold is no limit: clamped)
+        self._setup(_core._ProcessRing(min(max(maxsize, 0), 2**63 - 1), nbytes))
 
     def _setup(self, ring: _core._ProcessRing) -> None:
         self._ring = ring

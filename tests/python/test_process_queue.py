@@ -23,7 +23,7 @@ from fastchan import _core
 pytestmark = [
     pytest.mark.skipif(not _core._build_info.get("process_queue"),
                        reason="ProcessQueue needs Linux shared memory and futexes: this build is "
-                              "FASTCHAN_PORTABLE (it raises NotImplementedError, see test_portable_build_refuses)"),
+                              "FASTCHAN_PORTABLE or not Linux (it raises NotImplementedError: test_platform.py checks)"),
     pytest.mark.timeout(120),
 ]
 
