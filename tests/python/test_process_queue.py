@@ -280,6 +280,21 @@ def test_a_signal_handler_runs_during_a_blocking_get():
         signal.signal(signal.SIGALRM, old)
 
 
+def test_ctrl_c_interrupts_a_blocking_get_at_once():
+    from conftest import interrupt_when_ready
+
+    out, err, code, _ = interrupt_when_ready(
+        "import fastchan\n"
+        "q = fastchan.ProcessQueue()\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    q.get()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n",
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))))
+    assert out.split() == ["interrupted"] and code == 0, err
+
+
 # ---- processes ----
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
