@@ -122,6 +122,32 @@ def test_items_come_out_equal_and_in_order():
     assert q.empty()
 
 
+def test_threads_of_one_process_exactly_once():
+    q = fastchan.ProcessQueue(16, nbytes=4096)
+    n, got, lock = 4000, [], threading.Lock()
+
+    def consume():
+        mine = []
+        while True:
+            try:
+                mine.append(q.get(timeout=WAIT))
+            except fastchan.ShutDown:
+                break
+        with lock:
+            got.extend(mine)
+
+    producers = [threading.Thread(target=produce, args=(q, p, n)) for p in range(3)]
+    consumers = [threading.Thread(target=consume) for _ in range(3)]
+    for t in producers + consumers:
+        t.start()
+    for t in producers:
+        t.join(WAIT)
+    q.shutdown()
+    for t in consumers:
+        t.join(WAIT)
+    assert sorted(check(x) for x in got) == sorted((p, i) for p in range(3) for i in range(n))
+
+
 def test_nowait_and_timeouts_raise_the_queue_modules_exceptions():
     q = fastchan.ProcessQueue(2)
     with pytest.raises(queue.Empty):
