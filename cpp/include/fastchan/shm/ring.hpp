@@ -76,7 +76,6 @@ public:
     // The longest one park lasts before the waiter looks again (a waker that
     // died after its commit but before its futex wake cannot strand it).
     static constexpr auto kParkSlice = std::chrono::milliseconds(50);
-    static constexpr int kSpins = 256;
 
     static Ring create(std::uint64_t capacity, std::uint64_t maxsize) {
         return Ring(Segment::create(capacity, maxsize));
@@ -359,9 +358,12 @@ private:
             if (policy.interrupted()) return Status::interrupted;
             waiters.fetch_add(1, std::memory_order_seq_cst);
             policy.release();
-            // Spin first: a peer on another core often answers within a few
-            // microseconds, a park costs tens.
-            for (int i = 0; i < kSpins && seq.load(std::memory_order_relaxed) == seen; ++i) detail::cpu_relax();
+            // Spin, then yield, first: a peer on another core often answers
+            // within microseconds, a park costs tens. The project's adaptive
+            // backoff (detail/contention.hpp) skips the yields while the
+            // machine is oversubscribed.
+            detail::Backoff backoff;
+            while (seq.load(std::memory_order_relaxed) == seen && !backoff.completed()) backoff.snooze();
             bool signalled = false;
             while (seq.load(std::memory_order_seq_cst) == seen) {
                 auto now = Clock::now();
