@@ -5,7 +5,8 @@ it is installed: `pip install faster-fifo`), between processes.
 
 Scenarios: 1 producer process -> 1 consumer (the parent), and 4 -> 1, with
 the issue's small dict, one item per call; then the same with batches of 64
-(put_many/get_many where the queue has them). Items/s is the consumer's
+(put_many/get_many where the queue has them); then a one-item ping-pong
+between two processes (latency). Items/s is the consumer's
 rate from the first item taken to the last (the producers start together,
 behind a barrier). Rounds alternate the contenders; the table prints the
 median and fastchan's ratio to each peer. Benchmarks are not tests.
@@ -97,6 +98,27 @@ def run_once(make, producers, n, batched):
     return total / elapsed
 
 
+def ponger(q_in, q_out, n):
+    for _ in range(n):
+        q_out.put(q_in.get(timeout=60))
+
+
+def ping_pong(make, n):
+    """Round trips of one item between two processes: median microseconds."""
+    ctx = mp.get_context("fork")
+    q_in, q_out = make(), make()
+    child = ctx.Process(target=ponger, args=(q_in, q_out, n))
+    child.start()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        q_in.put(ITEM)
+        q_out.get(timeout=60)
+        times.append(time.perf_counter() - t)
+    child.join()
+    return statistics.median(times) * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=20000, help="items per scenario run")
@@ -119,10 +141,22 @@ def main() -> None:
         for name, rate in med.items():
             ratio = "" if name.startswith("fastchan") else f"   fastchan {ours / rate:5.2f}x"
             print(f"  {name:24s} {rate:12,.0f}{ratio}")
+    label = "ping-pong between two processes (small dict, median round trip, microseconds)"
+    print(f"\n{label}")
+    trips = {name: statistics.median(ping_pong(make, 2000) for _ in range(args.rounds)) for name, make in queues.items()}
+    results[label] = trips
+    for name, us in trips.items():
+        ratio = "" if name.startswith("fastchan") else f"   fastchan {us / trips['fastchan.ProcessQueue']:5.2f}x faster"
+        print(f"  {name:24s} {us:10.1f} us{ratio}")
     if args.json:
+        # (plot.py's rows: items_per_s; for the ping-pong, round trips per second)
+        rows = [{"scenario": scenario, "contender": name,
+                 "items_per_s": value if "ping-pong" not in scenario else 1e6 / value,
+                 **({"round_trip_us": value} if "ping-pong" in scenario else {})}
+                for scenario, by_name in results.items() for name, value in by_name.items()]
         with open(args.json, "w") as f:
-            json.dump({"python": sys.version.split()[0], "n": args.n, "rounds": args.rounds, "results": results},
-                      f, indent=1)
+            json.dump({"bench": "process", "python": sys.version, "n": args.n, "rounds": args.rounds,
+                       "batch": BATCH, "results": rows}, f, indent=1)
 
 
 if __name__ == "__main__":
