@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import pickle
+import types
 import weakref
 
 from . import _checks, _core
@@ -43,18 +44,18 @@ _PROTOCOL = 5
 _dumps = pickle.dumps
 _loads = pickle.loads
 
-# Every ring of this process, to let go of at exit (a queue that lives in a
-# module global may never be collected). Detaching leaves the mapping: a
-# daemon thread still blocked in a get stays safe.
-_live: weakref.WeakSet[_core._ProcessRing] = weakref.WeakSet()
+# Every queue object of this process, to let go of at exit (a queue that
+# lives in a module global may never be collected). Detaching leaves the
+# mapping: a daemon thread still blocked in a get stays safe.
+_live: weakref.WeakSet[ProcessQueue[Any]] = weakref.WeakSet()
 
 
 @atexit.register
 def _detach_all() -> None:
-    for ring in list(_live):
+    for q in list(_live):
         try:
-            ring.detach()
-        except OSError:
+            q.detach()
+        except (OSError, TypeError):
             pass
 
 
@@ -64,150 +65,71 @@ def _not_supported() -> NotImplementedError:
         "mutexes); this build of fastchan has none (FASTCHAN_PORTABLE, or another system)")
 
 
+if TYPE_CHECKING or hasattr(_core, "_ProcessRing"):
+    _Ring = _core._ProcessRing
+else:  # a build without the shared ring: the class exists, its constructor refuses
+    class _Ring:
+        def __init__(self, *args: object) -> None:
+            raise _not_supported()
+
+
 def _attach(name: str) -> ProcessQueue[Any]:
     """Unpickling: a ProcessQueue on the segment `name`."""
     q: ProcessQueue[Any] = ProcessQueue.__new__(ProcessQueue)
-    if not hasattr(_core, "_ProcessRing"):
-        raise _not_supported()
-    q._setup(_core._ProcessRing(name))
+    _Ring.__init__(q, name)
+    _live.add(q)
     return q
 
 
-class ProcessQueue(Generic[T]):
-    """A multi-producer, multi-consumer queue shared by processes."""
+class ProcessQueue(_Ring, Generic[T]):
+    """A multi-producer, multi-consumer queue shared by processes.
+
+    put, get, put_nowait and get_nowait are native (they pickle in C++);
+    qsize, empty, full, shutdown, close, stats, name, maxsize, nbytes and
+    max_item_bytes too."""
 
     def __init__(self, maxsize: int = 0, *, nbytes: int = DEFAULT_NBYTES, ctx: object = None) -> None:
         # ctx: multiprocessing.Queue's; accepted and unused (any start method works).
         maxsize = _checks.count("maxsize", maxsize, minimum=-(2**63))
         nbytes = _checks.count("nbytes", nbytes, minimum=16)
-        if not hasattr(_core, "_ProcessRing"):
-            raise _not_supported()
         # (a maxsize beyond what the ring could ever hold is no limit: clamped)
-        self._setup(_core._ProcessRing(min(max(maxsize, 0), 2**63 - 1), nbytes))
+        super().__init__(min(max(maxsize, 0), 2**63 - 1), nbytes)
+        _live.add(self)
 
-    def _setup(self, ring: _core._ProcessRing) -> None:
-        self._ring = ring
-        self._closed = False
-        _live.add(ring)
+    if TYPE_CHECKING:  # the native methods, typed by the item type
+        def put(self, obj: T, block: bool = True, timeout: float | None = None) -> None: ...
+        def get(self, block: bool = True, timeout: float | None = None) -> T: ...
+        def put_nowait(self, obj: T) -> None: ...
+        def get_nowait(self) -> T: ...
 
-    def _open_ring(self) -> _core._ProcessRing:
-        try:
-            ring = self._ring
-        except AttributeError:
-            raise TypeError(f"{type(self).__name__} object is not initialized (__init__ was not called)") from None
-        if self._closed:
-            raise ValueError(f"Queue {self!r} is closed")
-        return ring
-
-    def _ring_of(self) -> _core._ProcessRing:  # (also after close)
-        try:
-            return self._ring
-        except AttributeError:
-            raise TypeError(f"{type(self).__name__} object is not initialized (__init__ was not called)") from None
-
-    # ---- multiprocessing.Queue's interface ----
-
-    def put(self, obj: T, block: bool = True, timeout: float | None = None) -> None:
-        """Put `obj` (pickled now: a pickling error is raised here), waiting
-        for room if `block` (at most `timeout` seconds, then Full)."""
-        ring = self._open_ring()
-        ring.put(_dumps(obj, _PROTOCOL), block, timeout)
-
-    def get(self, block: bool = True, timeout: float | None = None) -> T:
-        """Remove and return an item, waiting for one if `block` (at most
-        `timeout` seconds, then Empty). ShutDown once shut down and drained."""
-        data = self._open_ring().get(block, timeout)
-        return _loads(data)  # type: ignore[no-any-return]
-
-    def put_nowait(self, obj: T) -> None:
-        self._open_ring().put(_dumps(obj, _PROTOCOL), False)
-
-    def get_nowait(self) -> T:
-        return _loads(self._open_ring().get(False))  # type: ignore[no-any-return]
-
-    def qsize(self) -> int:
-        """The number of items now (another process may change it at once)."""
-        return self._ring_of().qsize()
-
-    def empty(self) -> bool:
-        return self._ring_of().empty()
-
-    def full(self) -> bool:
-        return self._ring_of().full()
-
-    def close(self) -> None:
-        """No more puts or gets through this object in this process (ValueError
-        then). The segment goes when its last user lets go: this process's
-        attachment ends when the object is collected, or at exit."""
-        self._ring_of()
-        self._closed = True
+    def __class_getitem__(cls, item: Any) -> types.GenericAlias:
+        return types.GenericAlias(cls, item)
 
     def join_thread(self) -> None:
         """For multiprocessing.Queue's interface: there is no feeder thread,
         so nothing to wait for (a put has already happened when it returns)."""
-        self._ring_of()
         if not self._closed:
             raise ValueError(f"Queue {self!r} is not closed: join_thread() comes after close()")
 
     def cancel_join_thread(self) -> None:
         """For multiprocessing.Queue's interface: nothing to cancel."""
-        self._ring_of()
-
-    # ---- fastchan's additions ----
+        self._closed  # (TypeError if not initialized)
 
     def put_many(self, items: Iterable[T], block: bool = True, timeout: float | None = None) -> None:
         """Put every item, in order. All are pickled first: an unpicklable one
         means none went in. A batch stopped by Full or ShutDown says in its
         note how many went in."""
-        ring = self._open_ring()
-        ring.put_many([_dumps(item, _PROTOCOL) for item in items], block, timeout)
+        if self._closed:
+            raise ValueError(f"Queue {self!r} is closed")
+        self._put_many_bytes([_dumps(item, _PROTOCOL) for item in items], block, timeout)
 
     def get_many(self, max_items: int, block: bool = True, timeout: float | None = None) -> list[T]:
         """Wait for one item as get() does, then take what else is there: 1 to
         `max_items` items."""
-        return [_loads(data) for data in self._open_ring().get_many(max_items, block, timeout)]
-
-    def shutdown(self, immediate: bool = False) -> None:
-        """As queue.Queue.shutdown (3.13), for every process: puts raise
-        ShutDown; gets drain what is there, then raise ShutDown; immediate:
-        the items are dropped too. Every waiter wakes."""
-        self._ring_of().shutdown(bool(immediate))
-
-    @property
-    def is_shutdown(self) -> bool:
-        return self._ring_of().is_shutdown
-
-    @property
-    def maxsize(self) -> int:
-        """Most items at once; 0: bounded by nbytes only."""
-        return self._ring_of().maxsize
-
-    @property
-    def nbytes(self) -> int:
-        """The ring's size in bytes."""
-        return self._ring_of().nbytes
-
-    @property
-    def max_item_bytes(self) -> int:
-        """The largest pickled item the ring takes."""
-        return self._ring_of().max_item_bytes
-
-    @property
-    def name(self) -> str:
-        """The shared memory segment's name (under /dev/shm)."""
-        return self._ring_of().name
-
-    def stats(self) -> dict[str, int]:
-        """What happened to the queue's users, for every process:
-        items_lost (puts whose process died before the item was in),
-        owner_deaths (processes killed while they held the ring's lock),
-        dead_attachments (processes that ended without letting go, whose
-        places were reclaimed) and attached (live attachments now)."""
-        return self._ring_of().stats()
+        return [_loads(data) for data in self._get_many_bytes(max_items, block, timeout)]
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (_attach, (self._ring_of().name,))
+        return (_attach, (self.name,))
 
     def __repr__(self) -> str:
-        ring = self._ring_of()
-        return f"<fastchan.ProcessQueue {ring.name} maxsize={ring.maxsize} nbytes={ring.nbytes}>"
+        return f"<fastchan.ProcessQueue {self.name} maxsize={self.maxsize} nbytes={self.nbytes}>"

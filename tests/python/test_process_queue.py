@@ -102,7 +102,7 @@ def pool_task(x):
 
 
 def die_in(q, fault, value=None):
-    q._ring._set_fault(fault)
+    q._set_fault(fault)
     if fault == 1:
         q.put(value)
     else:

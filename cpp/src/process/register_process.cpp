@@ -19,6 +19,7 @@
 
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -28,6 +29,7 @@
 #include "common/call_scope.hpp"
 #include "common/errors.hpp"
 #include "common/gil_wait.hpp"
+#include "common/initialized.hpp"
 
 namespace fastchan::binding {
 
@@ -108,6 +110,17 @@ void release_all(std::vector<PyObject*>& items) {
     items.clear();
 }
 
+}  // namespace
+
+// pickle.dumps, pickle.loads and 5, kept for the process (the per-item
+// methods pickle natively: no Python frame between the caller and the ring).
+struct Pickling {
+    PyObject* dumps = nullptr;
+    PyObject* loads = nullptr;
+    PyObject* protocol = nullptr;
+};
+inline Pickling g_pickle;
+
 class ProcessRing {
 public:
     ProcessRing(std::int64_t maxsize, std::int64_t nbytes) {
@@ -118,39 +131,74 @@ public:
     explicit ProcessRing(const std::string& name)
         : ring_(std::make_unique<shm::Ring>(translate([&] { return shm::Ring::attach(name); }))) {}
 
-    void put(const py::object& data, const py::object& block, const py::object& timeout) {
-        CallScope call;
-        Deadline d = parse_wait(block, timeout);
-        View v(data.ptr());
-        Status s = translate([&] {
-            if (!d.block) return ring_->try_put(v.data(), v.size());
-            GilWait wait;
-            return ring_->put(v.data(), v.size(), d.at, wait);
-        });
-        if (s != Status::ok) raise_status(s, g_errors.full);
+    // ValueError, as multiprocessing.Queue, once close() was called here.
+    bool check_open(PyObject* self) const {
+        if (!closed_.load(std::memory_order_relaxed)) return true;
+        PyErr_Format(PyExc_ValueError, "Queue %R is closed", self);
+        return false;
+    }
+    void close() { closed_.store(true, std::memory_order_relaxed); }
+    bool closed() const { return closed_.load(std::memory_order_relaxed); }
+
+    // The record `data` (a bytes-like object) in; false with the exception set.
+    bool put_record(PyObject* data, bool block, Clock::time_point deadline) {
+        try {
+            View v(data);
+            Status s = translate([&] {
+                if (!block) return ring_->try_put(v.data(), v.size());
+                GilWait wait;
+                return ring_->put(v.data(), v.size(), deadline, wait);
+            });
+            if (s != Status::ok) raise_status(s, g_errors.full);
+            return true;
+        } catch (py::error_already_set& e) {
+            e.restore();
+        } catch (py::builtin_exception& e) {
+            e.set_error();
+        }
+        return false;
     }
 
-    py::bytes get(const py::object& block, const py::object& timeout) {
-        CallScope call;
-        Deadline d = parse_wait(block, timeout);
+    // The next record as a new bytes object; nullptr with the exception set.
+    PyObject* get_record(bool block, Clock::time_point deadline) {
         std::vector<PyObject*> got;
-        Status s = translate([&] {
-            if (!d.block) return ring_->try_get(BytesAlloc{&got});
-            GilWait wait;
-            return ring_->get(BytesAlloc{&got}, d.at, wait);
-        });
-        if (s != Status::ok) {
+        try {
+            Status s = translate([&] {
+                if (!block) return ring_->try_get(BytesAlloc{&got});
+                GilWait wait;
+                return ring_->get(BytesAlloc{&got}, deadline, wait);
+            });
+            if (s == Status::ok) return got.front();
             release_all(got);
             raise_status(s, g_errors.empty);
+        } catch (py::error_already_set& e) {
+            e.restore();
+        } catch (py::builtin_exception& e) {
+            e.set_error();
         }
-        return py::reinterpret_steal<py::bytes>(got.front());
+        return nullptr;
+    }
+
+    void put_bytes(const py::object& self, const py::object& data, const py::object& block, const py::object& timeout) {
+        CallScope call;
+        Deadline d = parse_wait(block, timeout);
+        if (!check_open(self.ptr()) || !put_record(data.ptr(), d.block, d.at)) throw py::error_already_set();
+    }
+
+    py::bytes get_bytes(const py::object& self, const py::object& block, const py::object& timeout) {
+        CallScope call;
+        Deadline d = parse_wait(block, timeout);
+        PyObject* b = check_open(self.ptr()) ? get_record(d.block, d.at) : nullptr;
+        if (b == nullptr) throw py::error_already_set();
+        return py::reinterpret_steal<py::bytes>(b);
     }
 
     // All of `items` in order, waiting for room as put does; a batch stopped
     // by a timeout or shutdown says how many went in.
-    void put_many(const py::object& items, const py::object& block, const py::object& timeout) {
+    void put_many(const py::object& self, const py::object& items, const py::object& block, const py::object& timeout) {
         CallScope call;
         Deadline d = parse_wait(block, timeout);
+        if (!check_open(self.ptr())) throw py::error_already_set();
         py::list list = py::list(items);  // (a copy: another thread may change the caller's list)
         std::vector<std::unique_ptr<View>> views;
         views.reserve(list.size());
@@ -190,8 +238,10 @@ public:
 
     // Waits for one item as get does, then takes what else is there, up to
     // max_items.
-    py::list get_many(const py::object& max_items_obj, const py::object& block, const py::object& timeout) {
+    py::list get_many(const py::object& self, const py::object& max_items_obj, const py::object& block,
+                      const py::object& timeout) {
         CallScope call;
+        if (!check_open(self.ptr())) throw py::error_already_set();
         if (!PyLong_Check(max_items_obj.ptr()) || PyBool_Check(max_items_obj.ptr()))
             throw py::type_error("max_items must be an int, not " + std::string(Py_TYPE(max_items_obj.ptr())->tp_name));
         long long max_items = PyLong_AsLongLong(max_items_obj.ptr());
@@ -243,23 +293,155 @@ public:
 
 private:
     std::unique_ptr<shm::Ring> ring_;
+    std::atomic<bool> closed_{false};
 };
+
+}  // namespace fastchan::binding
+
+FASTCHAN_INITIALIZED_ONLY(fastchan::binding::ProcessRing)
+
+namespace fastchan::binding {
+
+namespace {
+
+// ---- the per-item methods, METH_FASTCALL (pybind11's dispatcher costs more
+// than the ring's own put + get; see queue/methods.hpp) ----
+
+ProcessRing* native_ring(PyObject* self) {
+    auto v_h = reinterpret_cast<py::detail::instance*>(self)->get_value_and_holder();
+    if (!v_h.holder_constructed()) {
+        set_not_initialized(self);
+        return nullptr;
+    }
+    return static_cast<ProcessRing*>(v_h.value_ptr());
+}
+
+PyObject* ring_put(ProcessRing* r, PyObject* self, PyObject* item, bool block, Clock::time_point deadline) {
+    if (!r->check_open(self)) return nullptr;
+    PyObject* args[2] = {item, g_pickle.protocol};
+    PyObject* data = PyObject_Vectorcall(g_pickle.dumps, args, 2, nullptr);  // (a pickling error: raised at once)
+    if (data == nullptr) return nullptr;
+    bool ok = r->put_record(data, block, deadline);
+    Py_DECREF(data);
+    if (!ok) return nullptr;
+    Py_RETURN_NONE;
+}
+
+PyObject* ring_get(ProcessRing* r, PyObject* self, bool block, Clock::time_point deadline) {
+    if (!r->check_open(self)) return nullptr;
+    PyObject* data = r->get_record(block, deadline);
+    if (data == nullptr) return nullptr;
+    PyObject* item = PyObject_CallOneArg(g_pickle.loads, data);
+    Py_DECREF(data);
+    return item;
+}
+
+PyObject* pq_put(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    CallScope call;
+    static const char* const names[] = {"obj", "block", "timeout"};
+    PyObject* a[3];
+    if (!bind_args("put", names, 1, args, nargs, kwnames, a)) return nullptr;
+    bool block;
+    Clock::time_point deadline;
+    if (!parse_block(a[1], block) || !parse_timeout(a[2], block, deadline)) return nullptr;
+    ProcessRing* r = native_ring(self);
+    return r ? ring_put(r, self, a[0], block, deadline) : nullptr;
+}
+
+PyObject* pq_get(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    CallScope call;
+    static const char* const names[] = {"block", "timeout"};
+    PyObject* a[2];
+    if (!bind_args("get", names, 0, args, nargs, kwnames, a)) return nullptr;
+    bool block;
+    Clock::time_point deadline;
+    if (!parse_block(a[0], block) || !parse_timeout(a[1], block, deadline)) return nullptr;
+    ProcessRing* r = native_ring(self);
+    return r ? ring_get(r, self, block, deadline) : nullptr;
+}
+
+PyObject* pq_put_nowait(PyObject* self, PyObject* item) {
+    CallScope call;
+    ProcessRing* r = native_ring(self);
+    return r ? ring_put(r, self, item, false, detail::kNoDeadline) : nullptr;
+}
+
+PyObject* pq_get_nowait(PyObject* self, PyObject*) {
+    CallScope call;
+    ProcessRing* r = native_ring(self);
+    return r ? ring_get(r, self, false, detail::kNoDeadline) : nullptr;
+}
+
+#define FASTCALL_KW(fn) reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(fn))
+
+PyMethodDef kPqPut = {
+    "put", FASTCALL_KW(pq_put), METH_FASTCALL | METH_KEYWORDS,
+    "put($self, obj, block=True, timeout=None)\n--\n\n"
+    "Pickle obj (protocol 5; a pickling error is raised here) and put it in\n"
+    "the shared ring, waiting for room if 'block' (at most 'timeout'\n"
+    "seconds, then Full). ValueError if the pickle is larger than the ring,\n"
+    "or after close(); ShutDown after shutdown()."};
+PyMethodDef kPqGet = {
+    "get", FASTCALL_KW(pq_get), METH_FASTCALL | METH_KEYWORDS,
+    "get($self, block=True, timeout=None)\n--\n\n"
+    "Remove and return an item, waiting for one if 'block' (at most\n"
+    "'timeout' seconds, then Empty). ShutDown once shut down and drained."};
+PyMethodDef kPqPutNowait = {"put_nowait", reinterpret_cast<PyCFunction>(pq_put_nowait), METH_O,
+                            "put_nowait($self, obj)\n--\n\nput(obj, block=False)."};
+PyMethodDef kPqGetNowait = {"get_nowait", reinterpret_cast<PyCFunction>(pq_get_nowait), METH_NOARGS,
+                            "get_nowait($self)\n--\n\nget(block=False)."};
+
+void add_fast_methods(py::handle cls) {
+    auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+    for (PyMethodDef* def : {&kPqPut, &kPqGet, &kPqPutNowait, &kPqGetNowait}) {
+        py::object descr = py::reinterpret_steal<py::object>(PyDescr_NewMethod(type, def));
+        if (!descr || PyObject_SetAttrString(cls.ptr(), def->ml_name, descr.ptr()) < 0) throw py::error_already_set();
+    }
+}
 
 }  // namespace
 
 void register_process(py::module_& m) {
-    py::class_<ProcessRing>(m, "_ProcessRing",
+    py::module_ pickle = py::module_::import("pickle");
+    g_pickle.dumps = py::object(pickle.attr("dumps")).release().ptr();
+    g_pickle.loads = py::object(pickle.attr("loads")).release().ptr();
+    g_pickle.protocol = py::int_(5).release().ptr();
+
+    py::class_<ProcessRing> cls(m, "_ProcessRing",
                             "A bounded ring of byte records in shared memory, for several processes\n"
-                            "(fastchan.ProcessQueue's core).")
-        .def(py::init<std::int64_t, std::int64_t>(), py::arg("maxsize"), py::arg("nbytes"),
+                            "(fastchan.ProcessQueue's native base).");
+    cls.def(py::init<std::int64_t, std::int64_t>(), py::arg("maxsize"), py::arg("nbytes"),
              "A new segment: at most maxsize records (<= 0: bounded by bytes only) in nbytes bytes.")
         .def(py::init<const std::string&>(), py::arg("name"), "Attach to the segment `name` (ProcessRing.name).")
-        .def("put", &ProcessRing::put, py::arg("data"), py::arg("block") = true, py::arg("timeout") = py::none())
-        .def("get", &ProcessRing::get, py::arg("block") = true, py::arg("timeout") = py::none())
-        .def("put_many", &ProcessRing::put_many, py::arg("items"), py::arg("block") = true,
-             py::arg("timeout") = py::none())
-        .def("get_many", &ProcessRing::get_many, py::arg("max_items"), py::arg("block") = true,
-             py::arg("timeout") = py::none())
+        .def(
+            "_put_bytes",
+            [](py::object self, py::object data, py::object block, py::object timeout) {
+                self.cast<ProcessRing&>().put_bytes(self, data, block, timeout);
+            },
+            py::arg("data"), py::arg("block") = true, py::arg("timeout") = py::none(), "One record, as is.")
+        .def(
+            "_get_bytes",
+            [](py::object self, py::object block, py::object timeout) {
+                return self.cast<ProcessRing&>().get_bytes(self, block, timeout);
+            },
+            py::arg("block") = true, py::arg("timeout") = py::none(), "One record, as it was put.")
+        .def(
+            "_put_many_bytes",
+            [](py::object self, py::object items, py::object block, py::object timeout) {
+                self.cast<ProcessRing&>().put_many(self, items, block, timeout);
+            },
+            py::arg("items"), py::arg("block") = true, py::arg("timeout") = py::none(),
+            "Records in order, as put_many (a stopped batch says how many went in).")
+        .def(
+            "_get_many_bytes",
+            [](py::object self, py::object max_items, py::object block, py::object timeout) {
+                return self.cast<ProcessRing&>().get_many(self, max_items, block, timeout);
+            },
+            py::arg("max_items"), py::arg("block") = true, py::arg("timeout") = py::none(),
+            "1 to max_items records, as get_many.")
+        .def("close", &ProcessRing::close,
+             "No more put or get through this object (ValueError); the items stay for others.")
+        .def_property_readonly("_closed", &ProcessRing::closed)
         .def("qsize", &ProcessRing::qsize)
         .def("empty", &ProcessRing::empty)
         .def("full", &ProcessRing::full)
@@ -280,6 +462,7 @@ void register_process(py::module_& m) {
         .def("_set_fault", &ProcessRing::set_fault, py::arg("fault"),
              "Test aid: 1 = SIGKILL this process halfway through its next put's copy,\n"
              "2 = through its next get's; 0 = none.");
+    add_fast_methods(cls);
 }
 
 }  // namespace fastchan::binding
