@@ -340,6 +340,24 @@ TEST(Fork, SegmentRemovedWhenEveryOtherUserWasKilled) {
     EXPECT_EQ(shm_entries(), before);
 }
 
+TEST(Fork, AWaiterKilledWhileWaitingIsTakenOffTheCount) {
+    Ring r = Ring::create(1024, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        std::string out;
+        get_string(r, out, fastchan::detail::Clock::now() + 30s);
+        _exit(1);
+    }
+    for (int i = 0; i < 1000 && r.stats().get_waiters == 0; ++i) std::this_thread::sleep_for(5ms);
+    EXPECT_EQ(r.stats().get_waiters, 1u);
+    kill(pid, SIGKILL);
+    wait_child(pid);
+    auto st = r.stats();  // (reclaims the dead attachment, and its waiter)
+    EXPECT_EQ(st.get_waiters, 0u);
+    EXPECT_EQ(st.dead_slots, 1u);
+    EXPECT_EQ(st.attached, 1u);
+}
+
 TEST(Fork, ChildUsesTheInheritedMappingUnderItsOwnSlot) {
     Ring r = Ring::create(1024, 0);
     pid_t pid = fork();

@@ -402,6 +402,27 @@ def test_a_consumer_killed_halfway_through_a_get_leaves_the_item():
     assert q.stats()["items_lost"] == 0 and q.stats()["owner_deaths"] == 1
 
 
+def block_in_get(q):
+    q.get(timeout=WAIT)
+
+
+def test_a_consumer_killed_while_waiting_leaves_no_waiter_behind():
+    ctx = multiprocessing.get_context("fork")
+    q = fastchan.ProcessQueue()
+    child = ctx.Process(target=block_in_get, args=(q,))
+    child.start()
+    deadline = time.monotonic() + WAIT
+    while q.stats()["waiting_gets"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert q.stats()["waiting_gets"] == 1
+    child.kill()
+    child.join(WAIT)
+    stats = q.stats()  # (reclaims the dead attachment, and its share of the waiters)
+    assert stats["waiting_gets"] == 0 and stats["attached"] == 1 and stats["dead_attachments"] == 1
+    q.put("still works")
+    assert q.get(timeout=WAIT) == "still works"
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_producers_killed_at_random_times(seed):
     rng = random.Random(seed)

@@ -282,6 +282,8 @@ public:
         d["owner_deaths"] = st.owner_deaths;
         d["dead_attachments"] = st.dead_slots;
         d["attached"] = st.attached;
+        d["waiting_gets"] = st.get_waiters;
+        d["waiting_puts"] = st.put_waiters;
         return d;
     }
     const std::string& name() const { return ring_->name(); }
@@ -453,7 +455,8 @@ void register_process(py::module_& m) {
              "Let go of this process's attachment (the last one removes the segment's name).")
         .def("stats", &ProcessRing::stats,
              "items_lost (puts that died before committing), owner_deaths (processes\n"
-             "that died holding the lock), dead_attachments (reclaimed), attached (live).")
+             "that died holding the lock), dead_attachments (reclaimed), attached (live),\n"
+             "waiting_gets, waiting_puts (threads waiting now, in every process).")
         .def_property_readonly("name", &ProcessRing::name)
         .def_property_readonly("maxsize", &ProcessRing::maxsize)
         .def_property_readonly("nbytes", &ProcessRing::nbytes)

@@ -69,6 +69,8 @@ struct Stats {
     std::uint64_t owner_deaths;  // processes that died holding the ring's lock
     std::uint64_t dead_slots;    // attachments of dead processes reclaimed
     std::size_t attached;        // live attachments now
+    std::uint32_t get_waiters;   // threads waiting to get, in every process
+    std::uint32_t put_waiters;   // threads waiting to put
 };
 
 class Ring {
@@ -103,7 +105,8 @@ public:
     Stats stats() {
         std::size_t attached = seg_.attached_count();  // (first: it reclaims the dead's slots)
         return Stats{h_->items_lost.load(std::memory_order_relaxed), h_->owner_deaths.load(std::memory_order_relaxed),
-                     h_->dead_slots.load(std::memory_order_relaxed), attached};
+                     h_->dead_slots.load(std::memory_order_relaxed), attached,
+                     h_->get_waiters.load(std::memory_order_relaxed), h_->put_waiters.load(std::memory_order_relaxed)};
     }
 
     // ---- put ----
@@ -124,7 +127,7 @@ public:
     Status put(const void* data, std::size_t n, Clock::time_point deadline = detail::kNoDeadline,
                Policy&& policy = Policy{}) {
         check_size(n);
-        return wait_for(h_->space_seq, h_->put_waiters, Status::full, deadline, policy,
+        return wait_for(h_->space_seq, h_->put_waiters, h_->slot_put_waiters, Status::full, deadline, policy,
                         [&] { return try_put(data, n); });
     }
 
@@ -166,7 +169,7 @@ public:
 
     template <class Alloc, class Policy = ThreadWait>
     Status get(Alloc&& alloc, Clock::time_point deadline = detail::kNoDeadline, Policy&& policy = Policy{}) {
-        return wait_for(h_->items_seq, h_->get_waiters, Status::empty, deadline, policy,
+        return wait_for(h_->items_seq, h_->get_waiters, h_->slot_get_waiters, Status::empty, deadline, policy,
                         [&] { return try_get(alloc); });
     }
 
@@ -192,11 +195,11 @@ public:
     // from the try_ calls (a batch). Same results as put/get.
     template <class Attempt, class Policy = ThreadWait>
     Status wait_items(Attempt&& attempt, Clock::time_point deadline, Policy&& policy = Policy{}) {
-        return wait_for(h_->items_seq, h_->get_waiters, Status::empty, deadline, policy, attempt);
+        return wait_for(h_->items_seq, h_->get_waiters, h_->slot_get_waiters, Status::empty, deadline, policy, attempt);
     }
     template <class Attempt, class Policy = ThreadWait>
     Status wait_space(Attempt&& attempt, Clock::time_point deadline, Policy&& policy = Policy{}) {
-        return wait_for(h_->space_seq, h_->put_waiters, Status::full, deadline, policy, attempt);
+        return wait_for(h_->space_seq, h_->put_waiters, h_->slot_put_waiters, Status::full, deadline, policy, attempt);
     }
 
     // ---- shutdown and lifetime ----
@@ -348,7 +351,8 @@ private:
     }
 
     template <class Policy, class Attempt>
-    Status wait_for(std::atomic<std::uint32_t>& seq, std::atomic<std::uint32_t>& waiters, Status would_block,
+    Status wait_for(std::atomic<std::uint32_t>& seq, std::atomic<std::uint32_t>& waiters,
+                    std::atomic<std::uint32_t> (&slot_waiters)[kSlots], Status would_block,
                     Clock::time_point deadline, Policy& policy, Attempt&& attempt) {
         for (;;) {
             std::uint32_t seen = seq.load(std::memory_order_seq_cst);
@@ -356,6 +360,10 @@ private:
             if (s != would_block) return s;
             if (Clock::now() >= deadline) return Status::timeout;
             if (policy.interrupted()) return Status::interrupted;
+            // Registered in the totals and in this process's slot's share (see
+            // Header::slot_get_waiters), under the slot it has now.
+            int slot = seg_.slot();
+            if (slot >= 0) slot_waiters[slot].fetch_add(1, std::memory_order_relaxed);
             waiters.fetch_add(1, std::memory_order_seq_cst);
             policy.release();
             // Spin, then yield, first: a peer on another core often answers
@@ -373,11 +381,13 @@ private:
                     signalled = true;
                     break;
                 }
+                if (Clock::now() >= until && seq.load(std::memory_order_relaxed) == seen) seg_.reclaim_if_due();
                 if (policy.slice_end(deadline) <= Clock::now()) break;  // time to look for signals
             }
             (void)signalled;
             policy.reacquire();
             waiters.fetch_sub(1, std::memory_order_seq_cst);
+            if (slot >= 0) slot_waiters[slot].fetch_sub(1, std::memory_order_relaxed);
             if (policy.interrupted()) return Status::interrupted;
         }
     }

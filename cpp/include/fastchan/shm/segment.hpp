@@ -18,6 +18,7 @@
 #if FASTCHAN_HAS_SHM
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -44,6 +45,7 @@ inline constexpr std::uint32_t kVersion = 1;
 inline constexpr std::size_t kSlots = 256;
 inline constexpr std::size_t kHeaderBytes = 8192;  // two pages; the data starts page-aligned
 inline constexpr std::size_t kRecordHeader = 8;     // a record is [u64 length][bytes, padded to 8]
+inline constexpr std::int32_t kReclaiming = -1;
 
 // The committed position of the ring. Two copies: a writer fills the copy
 // that is not active, then flips `active` with one store, so a process that
@@ -88,8 +90,19 @@ struct Header {
     alignas(64) std::atomic<std::uint32_t> space_seq;  // room was made, or shutdown
     std::atomic<std::uint32_t> put_waiters;
 
-    // Attached processes: a pid per slot, 0 when free.
+    // When a waiter last looked for dead attachments (steady clock, ns: the
+    // same clock in every process), so that idle waiters do it at most once
+    // a second between them.
+    std::atomic<std::int64_t> last_scan_ns;
+
+    // Attached processes: a pid per slot, 0 when free, kReclaiming while a
+    // dead one's slot is being emptied.
     alignas(64) std::atomic<std::int32_t> slots[kSlots];
+    // Each slot's share of get_waiters/put_waiters: when a process dies
+    // waiting, its share is taken off the totals as its slot is reclaimed
+    // (otherwise every later put or get would make a futile wake-up call).
+    std::atomic<std::uint32_t> slot_get_waiters[kSlots];
+    std::atomic<std::uint32_t> slot_put_waiters[kSlots];
 };
 
 static_assert(sizeof(Header) <= kHeaderBytes, "the header must fit its pages");
@@ -266,31 +279,51 @@ public:
     // Live attachments (this one included), reclaiming the dead ones' slots.
     std::size_t attached_count() {
         std::size_t n = 0;
-        for (auto& s : header()->slots) {
-            std::int32_t pid = s.load(std::memory_order_acquire);
-            if (pid == 0) continue;
+        for (std::size_t i = 0; i < kSlots; ++i) {
+            std::int32_t pid = header()->slots[i].load(std::memory_order_acquire);
+            if (pid <= 0) continue;
             if (process_alive(pid)) ++n;
-            else reclaim(s, pid);
+            else reclaim(i, pid);
         }
         return n;
+    }
+
+    // This attachment's slot (-1: none, e.g. detached).
+    int slot() const noexcept { return slot_.load(std::memory_order_relaxed); }
+
+    // Reclaims dead attachments if no process did for a second (called by
+    // waiters that found nothing to do).
+    void reclaim_if_due() {
+        auto* h = header();
+        std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch()).count();
+        std::int64_t last = h->last_scan_ns.load(std::memory_order_relaxed);
+        if (now - last < 1000000000 || !h->last_scan_ns.compare_exchange_strong(last, now)) return;
+        attached_count();
     }
 
 private:
     Segment(std::string name, void* base, std::size_t size) noexcept
         : name_(std::move(name)), base_(base), size_(size), pid_(static_cast<std::int32_t>(::getpid())) {}
 
-    void reclaim(std::atomic<std::int32_t>& s, std::int32_t pid) noexcept {
-        if (s.compare_exchange_strong(pid, 0, std::memory_order_acq_rel))
-            header()->dead_slots.fetch_add(1, std::memory_order_relaxed);
+    // Empties a dead process's slot: its waiters' share leaves the totals
+    // before the slot is free for another process.
+    void reclaim(std::size_t i, std::int32_t pid) noexcept {
+        auto* h = header();
+        if (!h->slots[i].compare_exchange_strong(pid, kReclaiming, std::memory_order_acq_rel)) return;
+        if (std::uint32_t n = h->slot_get_waiters[i].exchange(0)) h->get_waiters.fetch_sub(n);
+        if (std::uint32_t n = h->slot_put_waiters[i].exchange(0)) h->put_waiters.fetch_sub(n);
+        h->dead_slots.fetch_add(1, std::memory_order_relaxed);
+        h->slots[i].store(0, std::memory_order_release);
     }
 
     bool any_live_slot() noexcept {
         bool live = false;
-        for (auto& s : header()->slots) {
-            std::int32_t pid = s.load(std::memory_order_acquire);
-            if (pid == 0) continue;
+        for (std::size_t i = 0; i < kSlots; ++i) {
+            std::int32_t pid = header()->slots[i].load(std::memory_order_acquire);
+            if (pid <= 0) continue;
             if (process_alive(pid)) live = true;
-            else reclaim(s, pid);
+            else reclaim(i, pid);
         }
         return live;
     }
@@ -308,6 +341,9 @@ private:
         for (int round = 0; round < 2 && slot_.load() < 0; ++round) {
             for (std::size_t i = 0; i < kSlots; ++i) {
                 std::int32_t expected = 0;
+                // (a slot freed by detach() while a thread of its process still
+                // waits keeps that share until the wait ends: not reused before)
+                if (h->slot_get_waiters[i].load() != 0 || h->slot_put_waiters[i].load() != 0) continue;
                 if (h->slots[i].compare_exchange_strong(expected, me, std::memory_order_acq_rel)) {
                     slot_.store(static_cast<int>(i));
                     break;
