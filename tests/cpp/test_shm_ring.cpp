@@ -358,6 +358,38 @@ TEST(Fork, AWaiterKilledWhileWaitingIsTakenOffTheCount) {
     EXPECT_EQ(st.attached, 1u);
 }
 
+// A wait policy that asks to stop at its second question.
+struct StopSoon : fastchan::ThreadWait {
+    int asked = 0;
+    bool interrupted() noexcept { return ++asked >= 2; }
+};
+
+TEST(Fork, AStoppedHolderHoldsOthersOnlyUntilTheirDeadlineOrInterruption) {
+    Ring r = Ring::create(4096, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        r.fault.store(static_cast<int>(fastchan::shm::Fault::stop_mid_put));
+        std::string item = make_item(1, 100);
+        put_string(r, item);
+        _exit(1);
+    }
+    int status = 0;
+    waitpid(pid, &status, WUNTRACED);  // it stopped, holding the lock
+    ASSERT_TRUE(WIFSTOPPED(status));
+    std::string item = make_item(2, 10), out;
+    EXPECT_EQ(r.try_put(item.data(), item.size(), fastchan::ThreadWait{}, fastchan::detail::Clock::now() + 60ms),
+              Status::timeout);
+    EXPECT_EQ(get_string(r, out, fastchan::detail::Clock::now() + 60ms), Status::timeout);
+    StopSoon stop;
+    EXPECT_EQ(r.get(StringAlloc{&out}, fastchan::detail::kNoDeadline, stop), Status::interrupted);
+    kill(pid, SIGKILL);
+    wait_child(pid);
+    ASSERT_EQ(put_string(r, item), Status::ok);
+    ASSERT_EQ(get_string(r, out), Status::ok);
+    EXPECT_EQ(check_item(out), 2);
+    EXPECT_EQ(r.stats().items_lost, 1u);
+}
+
 TEST(Fork, ChildUsesTheInheritedMappingUnderItsOwnSlot) {
     Ring r = Ring::create(1024, 0);
     pid_t pid = fork();

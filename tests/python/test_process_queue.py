@@ -103,7 +103,7 @@ def pool_task(x):
 
 def die_in(q, fault, value=None):
     q._set_fault(fault)
-    if fault == 1:
+    if fault in (1, 3):
         q.put(value)
     else:
         q.get()
@@ -400,6 +400,41 @@ def test_a_consumer_killed_halfway_through_a_get_leaves_the_item():
     assert child.exitcode == -signal.SIGKILL
     assert check(q.get(timeout=WAIT)) == (0, 299)
     assert q.stats()["items_lost"] == 0 and q.stats()["owner_deaths"] == 1
+
+
+def test_a_stopped_lock_holder_holds_others_only_until_their_timeout_or_a_signal():
+    ctx = multiprocessing.get_context("fork")
+    q = fastchan.ProcessQueue()
+    child = ctx.Process(target=die_in, args=(q, 3, b"s" * 1000))  # SIGSTOPs itself holding the lock
+    child.start()
+    try:
+        _, status = os.waitpid(child.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status)
+        with pytest.raises(queue.Empty):
+            q.get(timeout=0.1)
+        with pytest.raises(queue.Full):
+            q.put("x", timeout=0.1)
+
+        class Alarm(Exception):
+            pass
+
+        def handler(signum, frame):
+            raise Alarm
+
+        old = signal.signal(signal.SIGALRM, handler)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            with pytest.raises(Alarm):
+                q.get_nowait()  # (even a nowait call waits for the lock, but without the GIL and not past a signal)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+    finally:
+        child.kill()
+        child.join(WAIT)
+    q.put("after")
+    assert q.get(timeout=WAIT) == "after"
+    assert q.stats()["items_lost"] == 1
 
 
 def block_in_get(q):

@@ -145,8 +145,8 @@ public:
         try {
             View v(data);
             Status s = translate([&] {
-                if (!block) return ring_->try_put(v.data(), v.size());
-                GilWait wait;
+                GilWait wait;  // (also for a put_nowait: a lock held up by a stopped process is waited for without the GIL)
+                if (!block) return ring_->try_put(v.data(), v.size(), wait);
                 return ring_->put(v.data(), v.size(), deadline, wait);
             });
             if (s != Status::ok) raise_status(s, g_errors.full);
@@ -164,8 +164,8 @@ public:
         std::vector<PyObject*> got;
         try {
             Status s = translate([&] {
-                if (!block) return ring_->try_get(BytesAlloc{&got});
                 GilWait wait;
+                if (!block) return ring_->try_get(BytesAlloc{&got}, wait);
                 return ring_->get(BytesAlloc{&got}, deadline, wait);
             });
             if (s == Status::ok) return got.front();
@@ -211,14 +211,14 @@ public:
             }
             GilWait wait;
             while (done < n) {
-                auto [moved, status] = ring_->try_put_some(item_at, done, n);
+                auto [moved, status] = ring_->try_put_some(item_at, done, n, wait, d.at);
                 done += moved;
                 if (done == n) break;
                 if (status != Status::full) return status;
                 if (!d.block) return Status::full;
                 Status w = ring_->wait_space(
                     [&] {
-                        auto [m, st] = ring_->try_put_some(item_at, done, done + 1);
+                        auto [m, st] = ring_->try_put_some(item_at, done, done + 1, wait, d.at);
                         done += m;
                         return m == 1 ? Status::ok : st;
                     },
@@ -249,13 +249,13 @@ public:
         if (max_items < 1) throw py::value_error("max_items must be at least 1, got " + std::to_string(max_items));
         Deadline d = parse_wait(block, timeout);
         std::vector<PyObject*> got;
-        auto take = [&] {
-            auto [n, st] = ring_->try_get_some(BytesAlloc{&got}, static_cast<std::size_t>(max_items));
-            return n > 0 ? Status::ok : st;
-        };
         Status s = translate([&] {
-            if (!d.block) return take();
             GilWait wait;
+            auto take = [&] {
+                auto [n, st] = ring_->try_get_some(BytesAlloc{&got}, static_cast<std::size_t>(max_items), wait, d.at);
+                return n > 0 ? Status::ok : st;
+            };
+            if (!d.block) return take();
             return ring_->wait_items(take, d.at, wait);
         });
         if (s != Status::ok && got.empty()) {
@@ -464,7 +464,7 @@ void register_process(py::module_& m) {
         .def_property_readonly("attached", &ProcessRing::attached)
         .def("_set_fault", &ProcessRing::set_fault, py::arg("fault"),
              "Test aid: 1 = SIGKILL this process halfway through its next put's copy,\n"
-             "2 = through its next get's; 0 = none.");
+             "2 = through its next get's, 3 = SIGSTOP it halfway through its next put's; 0 = none.");
     add_fast_methods(cls);
 }
 

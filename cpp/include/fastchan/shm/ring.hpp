@@ -62,7 +62,9 @@ inline void futex_wake_shared(std::atomic<std::uint32_t>& word) noexcept {
 
 // Test aid: make this process SIGKILL itself halfway through copying its
 // next record in (put) or out (get), holding the lock.
-enum class Fault : int { none = 0, die_mid_put = 1, die_mid_get = 2 };
+// stop_mid_put: SIGSTOP itself there instead (a holder that does not die
+// but does not go on either).
+enum class Fault : int { none = 0, die_mid_put = 1, die_mid_get = 2, stop_mid_put = 3 };
 
 struct Stats {
     std::uint64_t items_lost;    // puts whose process died before the item was committed
@@ -111,11 +113,15 @@ public:
 
     // ---- put ----
 
-    // ok, full, or closed (after shutdown). An item larger than
+    // ok, full, or closed (after shutdown); interrupted if the policy said
+    // so while the lock was held up (see acquire). An item larger than
     // max_item_bytes() is std::length_error (it could never fit).
-    Status try_put(const void* data, std::size_t n) {
+    template <class Policy = ThreadWait>
+    Status try_put(const void* data, std::size_t n, Policy&& policy = Policy{},
+                   Clock::time_point deadline = detail::kNoDeadline) {
         check_size(n);
-        Guard g(*this);
+        Guard g(*this, policy, deadline);
+        if (!g.held()) return g.status;
         Status s = put_locked(data, n);
         g.unlock();
         if (s == Status::ok) notify(h_->items_seq, h_->get_waiters);
@@ -128,18 +134,21 @@ public:
                Policy&& policy = Policy{}) {
         check_size(n);
         return wait_for(h_->space_seq, h_->put_waiters, h_->slot_put_waiters, Status::full, deadline, policy,
-                        [&] { return try_put(data, n); });
+                        [&] { return try_put(data, n, policy, deadline); });
     }
 
     // Puts items item(first), item(first + 1), ... (each a pair of pointer
     // and size) while they fit, under one lock: how many went in, and the
     // status that stopped it (ok when all did).
-    template <class Item>
-    std::pair<std::size_t, Status> try_put_some(Item&& item, std::size_t first, std::size_t last) {
+    template <class Item, class Policy = ThreadWait>
+    std::pair<std::size_t, Status> try_put_some(Item&& item, std::size_t first, std::size_t last,
+                                                Policy&& policy = Policy{},
+                                                Clock::time_point deadline = detail::kNoDeadline) {
         std::size_t i = first;
         Status s = Status::ok;
         {
-            Guard g(*this);
+            Guard g(*this, policy, deadline);
+            if (!g.held()) return {0, g.status};
             for (; i < last; ++i) {
                 auto [data, n] = item(i);
                 check_size(n);
@@ -156,11 +165,12 @@ public:
     // alloc(n) gives room for an n-byte record (nullptr: cannot, and the get
     // is abandoned with Status::interrupted, leaving the record in place).
     // ok, empty, or closed (shut down and drained).
-    template <class Alloc>
-    Status try_get(Alloc&& alloc) {
+    template <class Alloc, class Policy = ThreadWait>
+    Status try_get(Alloc&& alloc, Policy&& policy = Policy{}, Clock::time_point deadline = detail::kNoDeadline) {
         Status s;
         {
-            Guard g(*this);
+            Guard g(*this, policy, deadline);
+            if (!g.held()) return g.status;
             s = get_locked(alloc);
         }
         if (s == Status::ok) notify(h_->space_seq, h_->put_waiters);
@@ -170,17 +180,19 @@ public:
     template <class Alloc, class Policy = ThreadWait>
     Status get(Alloc&& alloc, Clock::time_point deadline = detail::kNoDeadline, Policy&& policy = Policy{}) {
         return wait_for(h_->items_seq, h_->get_waiters, h_->slot_get_waiters, Status::empty, deadline, policy,
-                        [&] { return try_get(alloc); });
+                        [&] { return try_get(alloc, policy, deadline); });
     }
 
     // Takes up to `max_items` records under one lock: how many, and the
     // status of the first failed attempt when none was taken.
-    template <class Alloc>
-    std::pair<std::size_t, Status> try_get_some(Alloc&& alloc, std::size_t max_items) {
+    template <class Alloc, class Policy = ThreadWait>
+    std::pair<std::size_t, Status> try_get_some(Alloc&& alloc, std::size_t max_items, Policy&& policy = Policy{},
+                                                Clock::time_point deadline = detail::kNoDeadline) {
         std::size_t i = 0;
         Status s = Status::ok;
         {
-            Guard g(*this);
+            Guard g(*this, policy, deadline);
+            if (!g.held()) return {0, g.status};
             for (; i < max_items; ++i) {
                 s = get_locked(alloc);
                 if (s != Status::ok) break;
@@ -209,7 +221,8 @@ public:
     std::uint64_t shutdown(bool immediate) {
         std::uint64_t dropped = 0;
         {
-            Guard g(*this);
+            ThreadWait plain;
+            Guard g(*this, plain, detail::kNoDeadline);
             h_->shut.store(1, std::memory_order_release);
             if (immediate) {
                 const Indices& x = current();
@@ -239,12 +252,41 @@ public:
 private:
     explicit Ring(Segment seg) noexcept : seg_(std::move(seg)), h_(seg_.header()), data_(seg_.data()) {}
 
+    // The lock, for one operation. A section lasts a memcpy, so a busy lock
+    // is retried briefly; a holder that takes longer (preempted, stopped,
+    // being debugged) is waited for without the policy's own lock (the GIL)
+    // in slices, the policy asked between them whether to stop (a signal
+    // handler's exception). The lock is never held while the policy's lock
+    // is taken back: it is released and taken again. False: stopped.
+    template <class Policy>
+    Status acquire(Policy& policy, Clock::time_point deadline) {
+        if (seg_.try_lock()) return Status::ok;
+        detail::Backoff backoff;
+        while (backoff.spin())
+            if (seg_.try_lock()) return Status::ok;
+        for (;;) {
+            auto now = Clock::now();
+            if (now >= deadline) return Status::timeout;
+            auto slice = std::min<Clock::duration>(kParkSlice, deadline - now);
+            policy.release();
+            bool got = seg_.lock_for(std::chrono::duration_cast<std::chrono::nanoseconds>(slice));
+            if (got) seg_.unlock();
+            policy.reacquire();
+            if (seg_.try_lock()) return Status::ok;
+            if (policy.interrupted()) return Status::interrupted;
+        }
+    }
+
     struct Guard {
-        explicit Guard(Ring& r) : ring(&r) {
+        template <class Policy>
+        Guard(Ring& r, Policy& policy, Clock::time_point deadline) : ring(&r) {
             // First use in a forked child: a slot of its own (before the lock: it takes it).
             if (r.seg_.owner_pid() != static_cast<std::int32_t>(detail::fork_generation())) r.reattach_after_fork();
-            r.seg_.lock();
+            status = r.acquire(policy, deadline);
+            if (status != Status::ok) ring = nullptr;
         }
+        bool held() const noexcept { return ring != nullptr; }
+        Status status = Status::ok;
         ~Guard() { unlock(); }
         void unlock() noexcept {
             if (ring != nullptr) ring->seg_.unlock();
@@ -310,6 +352,10 @@ private:
         if (fault.load(std::memory_order_relaxed) == static_cast<int>(Fault::die_mid_put)) {
             copy_in(tail + kRecordHeader, data, n / 2);
             die();
+        }
+        if (fault.load(std::memory_order_relaxed) == static_cast<int>(Fault::stop_mid_put)) {
+            copy_in(tail + kRecordHeader, data, n / 2);
+            ::kill(::getpid(), SIGSTOP);
         }
         copy_in(tail + kRecordHeader, data, n);
         commit(head, tail + need, count + 1);

@@ -31,6 +31,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -227,13 +228,35 @@ public:
         return (std::uint64_t{kind} << 32) | (std::uint64_t{active} + 1);
     }
 
+    // Takes the mutex if it is free (or its holder died): true; false if busy.
+    bool try_lock() {
+        int r = pthread_mutex_trylock(&header()->mutex);
+        if (r == EBUSY) return false;
+        after_lock(r);
+        return true;
+    }
+
+    // Waits at most `slice` for the mutex: true once taken.
+    bool lock_for(std::chrono::nanoseconds slice) {
+        timespec ts{};
+        clock_gettime(CLOCK_REALTIME, &ts);  // (pthread_mutex_timedlock's clock; a jump only bends one slice)
+        long long ns = static_cast<long long>(ts.tv_nsec) + static_cast<long long>(slice.count());
+        ts.tv_sec += static_cast<time_t>(ns / 1000000000);
+        ts.tv_nsec = static_cast<long>(ns % 1000000000);
+        int r = pthread_mutex_timedlock(&header()->mutex, &ts);
+        if (r == ETIMEDOUT || r == EINTR) return false;
+        after_lock(r);
+        return true;
+    }
+
     // Takes the mutex. When its holder died (EOWNERDEAD), the ring is as the
     // last commit left it (a commit is one store: Header::active), so nothing
     // is rolled back; a put that had not committed lost its item, which is
     // counted; a get that had not committed left its item in place.
-    void lock() {
+    void lock() { after_lock(pthread_mutex_lock(&header()->mutex)); }
+
+    void after_lock(int r) {
         auto* h = header();
-        int r = pthread_mutex_lock(&h->mutex);
         if (r == EOWNERDEAD) {
             h->owner_deaths.fetch_add(1, std::memory_order_relaxed);
             std::uint64_t f = h->in_flight.load(std::memory_order_relaxed);
