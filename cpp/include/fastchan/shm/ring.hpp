@@ -418,19 +418,18 @@ private:
             // machine is oversubscribed.
             detail::Backoff backoff;
             while (seq.load(std::memory_order_relaxed) == seen && !backoff.completed()) backoff.snooze();
-            bool signalled = false;
+            // Park in slices: kParkSlice at most (a waker may have died after
+            // its commit), and the policy's own (the main thread looks for
+            // signals another thread received); a signal handler that ran on
+            // this thread ends the park at once (EINTR).
+            const auto slice_end = policy.slice_end(deadline);
             while (seq.load(std::memory_order_seq_cst) == seen) {
                 auto now = Clock::now();
-                if (now >= deadline) break;
-                auto until = std::min({deadline, now + kParkSlice, policy.slice_end(deadline)});
-                if (!futex_wait_shared(seq, seen, until) && detail::wakes_on_signal_v<Policy>) {
-                    signalled = true;
-                    break;
-                }
+                if (now >= slice_end) break;
+                auto until = std::min(slice_end, now + kParkSlice);
+                if (!futex_wait_shared(seq, seen, until) && detail::wakes_on_signal_v<Policy>) break;
                 if (Clock::now() >= until && seq.load(std::memory_order_relaxed) == seen) seg_.reclaim_if_due();
-                if (policy.slice_end(deadline) <= Clock::now()) break;  // time to look for signals
             }
-            (void)signalled;
             policy.reacquire();
             waiters.fetch_sub(1, std::memory_order_seq_cst);
             if (slot >= 0) slot_waiters[slot].fetch_sub(1, std::memory_order_relaxed);
