@@ -345,6 +345,16 @@ def test_a_pool_initializer_receives_the_queue(method):
     assert sorted(q.get(timeout=WAIT) for _ in range(20)) == [2 * x for x in range(20)]
 
 
+def test_a_process_pool_executor_initializer_receives_the_queue():
+    from concurrent.futures import ProcessPoolExecutor
+
+    q = fastchan.ProcessQueue()
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver"),
+                             initializer=pool_init, initargs=(q,)) as pool:
+        list(pool.map(pool_task, range(10)))
+    assert sorted(q.get(timeout=WAIT) for _ in range(10)) == [2 * x for x in range(10)]
+
+
 def test_a_queue_travels_through_another_queue():
     outer, inner = fastchan.ProcessQueue(), fastchan.ProcessQueue()
     outer.put(inner)
