@@ -6,7 +6,7 @@
 #   1. No POSIX or Linux header (unistd.h, fcntl.h, sys/..., pthread.h,
 #      sched.h, poll.h, linux/...) is included in cpp/ outside an #if: mingw
 #      ships some of them, MSVC none, so the compile alone would not show it.
-#   2. Every public header (cpp/include/fastchan/*.hpp, detail/, flavors/) and
+#   2. Every public header (cpp/include/fastchan/*.hpp, detail/, flavors/, shm/) and
 #      cpp/src/loops/wake_fd.hpp (the LoopWaker's descriptor, which needs no
 #      Python), each on its own, under the warnings strict users build with
 #      (tests/cpp/strict_headers.cpp's): -Wall -Wextra -Wshadow -Wconversion
@@ -94,7 +94,8 @@ check() {  # $1: what, then the compiler's arguments
 
 echo "== headers, each on its own (-Werror), for x86_64-w64-mingw32"
 for header in cpp/include/fastchan/*.hpp cpp/include/fastchan/detail/*.hpp \
-              cpp/include/fastchan/flavors/*.hpp cpp/src/loops/wake_fd.hpp; do
+              cpp/include/fastchan/flavors/*.hpp cpp/include/fastchan/shm/*.hpp \
+              cpp/src/loops/wake_fd.hpp; do
   unit=$work/$(echo "$header" | tr / _).cpp
   printf '#include "%s"\n' "$root/$header" > "$unit"
   check "$header" "${strict[@]}" "$unit"

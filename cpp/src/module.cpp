@@ -8,6 +8,7 @@
 
 #include <fastchan/detail/futex.hpp>
 #include <fastchan/detail/platform.hpp>
+#include <fastchan/shm/segment.hpp>
 
 namespace fastchan::binding {
 void register_queue(py::module_& m);
@@ -16,6 +17,7 @@ void register_pool(py::module_& m);
 void register_channel(py::module_& m);
 void register_select(py::module_& m);
 void register_testing(py::module_& m);
+void register_process(py::module_& m);
 }
 
 // Sub-interpreters: fastchan keeps process-wide state (its exception
@@ -98,6 +100,7 @@ PYBIND11_MODULE_EXEC(_core, m) {
     build_info["linux_apis"] = bool(FASTCHAN_USE_LINUX_APIS);
     build_info["parking"] = fastchan::detail::kParkingKind;
     build_info["wake_fd"] = WakeFd::kind();
+    build_info["process_queue"] = bool(FASTCHAN_HAS_SHM);  // (fastchan.ProcessQueue: shm/ring.hpp)
     m.attr("_build_info") = build_info;
 
     register_queue(m);
@@ -105,6 +108,7 @@ PYBIND11_MODULE_EXEC(_core, m) {
     register_pool(m);
     register_channel(m);
     register_select(m);
+    register_process(m);
     py::module_ testing = m.def_submodule("_testing", "Test aids: native producers and consumers, fault injection.");
     register_testing(testing);
 }

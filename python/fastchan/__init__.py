@@ -48,13 +48,14 @@ from ._typing import TYPE_CHECKING
 if TYPE_CHECKING:  # what __getattr__ below loads on first access
     from .memory_channel import MemoryReceiveChannel, MemorySendChannel, open_memory_channel
     from .pool import BrokenThreadPool, Future, ThreadPool, to_thread
+    from .process_queue import ProcessQueue
 
 __all__ = [
     "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue", "Empty", "Full", "ShutDown",
     "ThreadPool", "Future", "BrokenThreadPool", "to_thread", "Channel", "ChannelClosed",
     "select", "select_async", "recv", "send", "CLOSED",
     "open_memory_channel", "MemorySendChannel", "MemoryReceiveChannel",
-    "install", "uninstall", "installed", "get_include", "get_cmake_dir",
+    "install", "uninstall", "installed", "get_include", "get_cmake_dir", "ProcessQueue",
 ]
 __version__ = "0.1.0"
 
@@ -63,11 +64,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "ThreadPool": "pool", "Future": "pool", "BrokenThreadPool": "pool", "to_thread": "pool",
     "open_memory_channel": "memory_channel", "MemorySendChannel": "memory_channel",
-    "MemoryReceiveChannel": "memory_channel",
+    "MemoryReceiveChannel": "memory_channel", "ProcessQueue": "process_queue",
 }
 # Submodules that were attributes of the package once it was imported, as
 # the others still are: loaded on first access too.
-_LAZY_MODULES = ("pool", "_future", "memory_channel")
+_LAZY_MODULES = ("pool", "_future", "memory_channel", "process_queue")
 
 
 def __getattr__(name: str) -> object:

@@ -6,6 +6,7 @@
 #include <fastchan/buffered.hpp>
 #include <fastchan/channel.hpp>
 #include <fastchan/select.hpp>
+#include <fastchan/shm/ring.hpp>
 #include <fastchan/status.hpp>
 #include <fastchan/thread_pool.hpp>
 #include <fastchan/wait_policy.hpp>
@@ -24,6 +25,15 @@ int main() {
     select.recv(bounded, out);
     select.recv(rendezvous, out);
     select.wait_for(std::chrono::milliseconds(1));
+#if FASTCHAN_HAS_SHM
+    {  // the shared ring's templates (a segment is made and removed)
+        auto ring = fastchan::shm::Ring::create(1024, 0);
+        char in[3] = {'a', 'b', 'c'}, taken[3] = {};
+        ring.put(in, sizeof in, fastchan::detail::Clock::now() + std::chrono::seconds(1));
+        ring.get([&](std::size_t) -> void* { return taken; });
+        if (taken[2] != 'c') return 1;
+    }
+#endif
     fastchan::ThreadPool pool(1);
     auto future = pool.submit([] { return 3; });
     return got && future.get() == 3 ? 0 : 1;

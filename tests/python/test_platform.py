@@ -20,7 +20,8 @@ EXPECT_PORTABLE = os.environ.get("FASTCHAN_EXPECT_PORTABLE") == "1"
 
 def test_build_info_is_consistent():
     info = _core._build_info
-    assert set(info) == {"portable", "linux_apis", "parking", "wake_fd"}
+    assert set(info) == {"portable", "linux_apis", "parking", "wake_fd", "process_queue"}
+    assert info["process_queue"] is info["linux_apis"]  # (the shared ring needs futexes: shm/segment.hpp)
     assert info["wake_fd"] == _core.LoopWaker.kind == _core.LoopWaker().kind
     if EXPECT_PORTABLE:
         assert info["portable"], "FASTCHAN_EXPECT_PORTABLE=1, but the extension is not a FASTCHAN_PORTABLE build"
@@ -72,3 +73,16 @@ def test_wake_from_another_thread_resolves_on_the_loop():
             waker.abandon()
 
     asyncio.run(main())
+
+
+def test_process_queue_refuses_clearly_where_the_build_has_no_shared_ring():
+    import pytest
+
+    import fastchan
+
+    if _core._build_info["process_queue"]:
+        assert hasattr(_core, "_ProcessRing")
+        return
+    assert not hasattr(_core, "_ProcessRing")
+    with pytest.raises(NotImplementedError, match="ProcessQueue needs Linux"):
+        fastchan.ProcessQueue()

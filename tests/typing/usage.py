@@ -62,3 +62,12 @@ def pools() -> None:
 
 async def to_thread() -> None:
     assert_type(await fastchan.to_thread(len, "abc"), int)
+
+
+def processes(pq: fastchan.ProcessQueue[int]) -> None:
+    pq.put(1)
+    pq.put("one")  # type: ignore[arg-type]
+    assert_type(pq.get(timeout=1.0), int)
+    assert_type(pq.get_many(8), "list[int]")
+    assert_type(pq.stats(), "dict[str, int]")
+    assert_type(fastchan.ProcessQueue[str](10, nbytes=1 << 16).get_nowait(), str)
