@@ -567,9 +567,6 @@ SHM_SCRIPT = r"""
 import multiprocessing, os, signal, sys, time
 import fastchan
 
-def entries():
-    return sorted(n for n in os.listdir("/dev/shm") if n.startswith("fastchan-"))
-
 def hold(q):
     q.put(os.getpid())
     time.sleep(60)
@@ -612,8 +609,14 @@ def test_the_segment_goes_when_the_last_live_user_lets_go(tmp_path, method, how)
         assert not segment_exists(lines[2])
 
 
+def ours():
+    """This process's segments (named after their creator's pid): the test run
+    runs other test sessions beside this one, whose segments come and go."""
+    return {n for n in os.listdir("/dev/shm") if n.startswith(f"fastchan-{os.getpid()}-")}
+
+
 def test_no_segment_is_left_after_a_normal_run():
-    before = {n for n in os.listdir("/dev/shm") if n.startswith("fastchan-")}
+    before = ours()
     q = fastchan.ProcessQueue()
     name = q.name
     child = multiprocessing.get_context("spawn").Process(target=echo, args=(q, q, 0))
@@ -622,4 +625,4 @@ def test_no_segment_is_left_after_a_normal_run():
     assert segment_exists(name)
     del q
     assert not segment_exists(name)
-    assert {n for n in os.listdir("/dev/shm") if n.startswith("fastchan-")} <= before
+    assert ours() <= before
