@@ -270,7 +270,8 @@ def test_batches():
     assert q.get_many(10) == [0, 1, 2]
     with pytest.raises(queue.Full) as e:
         q.put_many(range(8), block=False)
-    assert "5 of the 8 items went in" in str(e.value.__notes__)
+    if sys.version_info >= (3, 11):  # (exception notes are 3.11's)
+        assert "5 of the 8 items went in" in "".join(e.value.__notes__)
     with pytest.raises(queue.Full):
         q.put_many(range(2), timeout=0.01)
     assert q.get_many(3) == [0, 1, 2] and q.get_many(3) == [3, 4]
