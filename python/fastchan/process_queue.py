@@ -72,6 +72,11 @@ else:  # a build without the shared ring: the class exists, its constructor refu
         def __init__(self, *args: object) -> None:
             raise _not_supported()
 
+        def __getattr__(self, name: str) -> Any:
+            # Only an instance made without __init__ (which always raises
+            # here) gets this far: the same TypeError as the native class.
+            raise TypeError(f"{type(self).__name__} object is not initialized (__init__ was not called)")
+
 
 def _attach(name: str) -> ProcessQueue[Any]:
     """Unpickling: a ProcessQueue on the segment `name`."""
