@@ -1,7 +1,8 @@
 """python -m fastchan script.py [args...] | python -m fastchan -m module [args...]
 
 Runs an unmodified script or module with fastchan installed (see
-fastchan.install): its queue.Queue, asyncio.Queue and friends are fastchan's.
+fastchan.install): its queue.Queue, asyncio.Queue, multiprocessing.Queue and
+friends are fastchan's.
 sys.argv and sys.path are what ``python script.py`` / ``python -m module``
 would give.
 

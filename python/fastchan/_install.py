@@ -3,10 +3,22 @@
 install() rebinds the public names ``queue.Queue``, ``LifoQueue``,
 ``PriorityQueue``, ``SimpleQueue`` and ``asyncio.Queue``, ``LifoQueue``,
 ``PriorityQueue`` to fastchan's classes, ``asyncio.to_thread`` to
-``fastchan.to_thread``, and (when trio is installed) ``trio.open_memory_channel``
-to ``fastchan.open_memory_channel``, so code that looks them up after the
-call gets fastchan's. The standard library's own modules keep the originals:
-their ``queue`` global is pointed at a frozen copy of the module first.
+``fastchan.to_thread``, (when trio is installed) ``trio.open_memory_channel``
+to ``fastchan.open_memory_channel``, and (where fastchan.ProcessQueue is
+built: Linux) ``multiprocessing.Queue`` and every context's
+``get_context(...).Queue`` to make a ``fastchan.ProcessQueue``, so code that
+looks them up after the call gets fastchan's. The standard library's own
+modules keep the originals: their ``queue`` global is pointed at a frozen
+copy of the module first, and concurrent.futures.process builds its queues
+from ``multiprocessing.queues.Queue`` itself (a subclass), which stays.
+
+multiprocessing.Queue is a bound method of the default context, copied into
+the package's namespace at import (``globals().update(...)``), and
+``BaseContext.Queue`` is what every context's Queue runs: install() replaces
+the method on BaseContext and rebinds the package's name to the default
+context's new bound method. ``JoinableQueue`` and ``SimpleQueue`` stay the
+stdlib's (ProcessQueue has no task_done/join, and multiprocessing.Pool uses
+SimpleQueue's internals).
 """
 
 from __future__ import annotations
@@ -50,6 +62,38 @@ def _trio_open_memory_channel() -> Callable[..., Any] | None:
     return trio.open_memory_channel
 
 
+def _route_multiprocessing() -> dict[str, Any] | None:
+    """Points multiprocessing.Queue and BaseContext.Queue at ProcessQueue;
+    what they were, for uninstall() (None: no ProcessQueue in this build)."""
+    from . import _core
+
+    if not _core._build_info.get("process_queue"):
+        return None
+    import multiprocessing
+    import multiprocessing.context as mp_context
+
+    saved = {"method": mp_context.BaseContext.__dict__["Queue"], "name": multiprocessing.__dict__.get("Queue")}
+    mp_context.BaseContext.Queue = _context_queue  # type: ignore[method-assign]
+    setattr(multiprocessing, "Queue", mp_context._default_context.Queue)  # (a bound method: the new one)
+    return saved
+
+
+def _unroute_multiprocessing(saved: dict[str, Any]) -> None:
+    import multiprocessing
+    import multiprocessing.context as mp_context
+
+    mp_context.BaseContext.Queue = saved["method"]  # type: ignore[method-assign]
+    setattr(multiprocessing, "Queue", saved["name"])
+
+
+def _context_queue(self: Any, maxsize: int = 0) -> Any:
+    """Returns a queue object: a fastchan.ProcessQueue (fastchan.install()
+    routes multiprocessing's Queue here)."""
+    from .process_queue import ProcessQueue
+
+    return ProcessQueue(maxsize, ctx=self.get_context())
+
+
 def install() -> None:
     """Make the stdlib's public queue names refer to fastchan's classes."""
     global _saved
@@ -76,6 +120,7 @@ def install() -> None:
         "to_thread": asyncio.to_thread,
         "trio": _trio_open_memory_channel(),
         "rebound": rebound,
+        "multiprocessing": _route_multiprocessing(),
     }
     for n in _THREAD_NAMES:
         setattr(queue, n, getattr(thread_queues, n))
@@ -102,6 +147,8 @@ def uninstall() -> None:
         sys.modules["trio"].open_memory_channel = _saved["trio"]  # type: ignore[attr-defined]
     for module in _saved["rebound"]:
         module.queue = queue
+    if _saved["multiprocessing"] is not None:
+        _unroute_multiprocessing(_saved["multiprocessing"])
     _saved = None
 
 

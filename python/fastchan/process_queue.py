@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
+    from ._process_async import AsyncProcessQueue
+
 __all__ = ["ProcessQueue", "DEFAULT_NBYTES"]
 
 # The ring's default size: 4 MiB (the pages are RAM once touched).
@@ -132,6 +134,15 @@ class ProcessQueue(_Ring, Generic[T]):
         """Wait for one item as get() does, then take what else is there: 1 to
         `max_items` items."""
         return [_loads(data) for data in self._get_many_bytes(max_items, block, timeout)]
+
+    @property
+    def async_q(self) -> AsyncProcessQueue[T]:
+        """The asyncio interface of this queue: ``await q.async_q.get()``,
+        ``put``, ``get_many``, ``put_many``; no thread per waiting task
+        (fastchan/_process_async.py). A new light view at each access."""
+        from ._process_async import AsyncProcessQueue
+
+        return AsyncProcessQueue(self)
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         return (_attach, (self.name,))

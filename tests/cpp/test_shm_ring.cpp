@@ -149,6 +149,57 @@ TEST(ShmRing, ShutdownWakesBlockedWaiters) {
     EXPECT_EQ(closed.load(), 3);
 }
 
+// A watcher's wait (ProcessQueue.async_q): counted as a waiter while it
+// parks, woken by a commit's notifier, ended early by kick(), bounded by
+// its deadline.
+TEST(ShmRing, WatchWakesOnACommitAndCountsAsAWaiter) {
+    Ring r = Ring::create(1024, 0);
+    fastchan::ThreadWait plain;
+    std::uint32_t seen = r.seq(false);
+    std::atomic<bool> moved{false};
+    std::thread watcher([&] { moved = r.watch(false, seen, r.kicks(), fastchan::detail::kNoDeadline, plain); });
+    for (int i = 0; i < 1000 && r.stats().get_waiters == 0; ++i) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(r.stats().get_waiters, 1u);
+    std::string item = make_item(1, 10);
+    ASSERT_EQ(r.try_put(item.data(), item.size()), Status::ok);
+    watcher.join();
+    EXPECT_TRUE(moved.load());
+    EXPECT_NE(r.seq(false), seen);
+    EXPECT_EQ(r.stats().get_waiters, 0u);
+    // The space word moves with a get, not with a put.
+    std::uint32_t space = r.seq(true);
+    std::string out;
+    ASSERT_EQ(r.try_get(StringAlloc{&out}), Status::ok);
+    EXPECT_NE(r.seq(true), space);
+}
+
+TEST(ShmRing, KickEndsAWatchAndTheDeadlineBoundsIt) {
+    Ring r = Ring::create(1024, 0);
+    fastchan::ThreadWait plain;
+    std::atomic<int> result{-1};
+    std::thread watcher([&] {
+        result = r.watch(true, r.seq(true), r.kicks(), fastchan::detail::kNoDeadline, plain) ? 1 : 0;
+    });
+    for (int i = 0; i < 1000 && r.stats().put_waiters == 0; ++i) std::this_thread::sleep_for(1ms);
+    r.kick(true);
+    watcher.join();
+    EXPECT_EQ(result.load(), 0);  // ended, the word did not move
+    EXPECT_EQ(r.stats().put_waiters, 0u);
+    // A kick before the park (after the kicks were read) is not lost.
+    std::uint32_t kicks = r.kicks();
+    r.kick(false);
+    EXPECT_FALSE(r.watch(false, r.seq(false), kicks, fastchan::detail::kNoDeadline, plain));
+    // Nothing moves: the deadline ends it.
+    auto start = fastchan::detail::Clock::now();
+    EXPECT_FALSE(r.watch(false, r.seq(false), r.kicks(), start + 30ms, plain));
+    EXPECT_GE(fastchan::detail::Clock::now() - start, 30ms);
+    // Shutdown moves both words.
+    std::uint32_t items = r.seq(false), space = r.seq(true);
+    r.shutdown(false);
+    EXPECT_NE(r.seq(false), items);
+    EXPECT_NE(r.seq(true), space);
+}
+
 TEST(ShmRing, ThreadsExactlyOnce) {
     constexpr int kProducers = 3, kConsumers = 3;
     const int per = 20000 / fastchan::testing::kScale;

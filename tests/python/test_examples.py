@@ -11,8 +11,11 @@ import sys
 
 import pytest
 
+from fastchan import _core
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 RUNNER = pathlib.Path(__file__).resolve().parent / "traced_runner.py"
+HAS_PROCESS_QUEUE = bool(_core._build_info.get("process_queue"))
 
 
 def start(args):
@@ -48,6 +51,8 @@ CASES = {
     "tutorial_asyncio_to_thread.py": (None, ("fastchan.asyncio.Queue", "fastchan.ThreadPool")),
     "tutorial_asyncio_sentinel.py": (sorted, "fastchan.asyncio.Queue"),
     "queue_subclass_dedup.py": (None, "fastchan.Queue"),  # a subclass overriding queue.Queue's hooks
+    # multiprocessing.Queue is routed where ProcessQueue is built (Linux)
+    "multiprocessing_workers.py": (None, "fastchan.ProcessQueue" if HAS_PROCESS_QUEUE else None),
 }
 
 
@@ -136,3 +141,85 @@ def test_install_and_uninstall():
         fastchan.uninstall()
     assert not fastchan.installed()
     assert (queue.Queue, queue.SimpleQueue, asyncio.Queue, asyncio.PriorityQueue) == originals
+
+
+@pytest.mark.skipif(not HAS_PROCESS_QUEUE, reason="no fastchan.ProcessQueue in this build: multiprocessing is not routed")
+def test_install_routes_multiprocessing_queue_and_uninstall_restores_it():
+    import concurrent.futures.process
+    import multiprocessing
+    import multiprocessing.context
+    import multiprocessing.queues
+
+    import fastchan
+
+    original_name = multiprocessing.Queue
+    original_method = multiprocessing.context.BaseContext.__dict__["Queue"]
+    fastchan.install()
+    try:
+        q = multiprocessing.Queue(5)
+        assert type(q) is fastchan.ProcessQueue and q.maxsize == 5
+        for method in ("fork", "spawn", "forkserver"):
+            assert type(multiprocessing.get_context(method).Queue()) is fastchan.ProcessQueue
+        assert type(multiprocessing.get_context().Queue(maxsize=2)) is fastchan.ProcessQueue
+        # What the stdlib builds on its own stays: JoinableQueue, SimpleQueue,
+        # and concurrent.futures.process's subclass of multiprocessing.queues.Queue.
+        assert type(multiprocessing.JoinableQueue()) is multiprocessing.queues.JoinableQueue
+        assert type(multiprocessing.SimpleQueue()) is multiprocessing.queues.SimpleQueue
+        assert issubclass(concurrent.futures.process._SafeQueue, multiprocessing.queues.Queue)
+        fastchan.install()  # idempotent
+        assert type(multiprocessing.Queue()) is fastchan.ProcessQueue
+    finally:
+        fastchan.uninstall()
+    assert multiprocessing.Queue is original_name
+    assert multiprocessing.context.BaseContext.__dict__["Queue"] is original_method
+    assert type(multiprocessing.Queue()) is multiprocessing.queues.Queue
+    assert type(multiprocessing.get_context("spawn").Queue()) is multiprocessing.queues.Queue
+
+
+@pytest.mark.skipif(not HAS_PROCESS_QUEUE, reason="no fastchan.ProcessQueue in this build: multiprocessing is not routed")
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_runner_routes_a_multiprocessing_producer_consumer_script(tmp_path, method):
+    """A seed-like script on multiprocessing.Queue / get_context(...).Queue,
+    unchanged: producers and consumers in processes, every item once."""
+    script = tmp_path / "mp_pipeline.py"
+    script.write_text(f"""\
+import multiprocessing
+
+def produce(q, start, n):
+    for i in range(start, start + n):
+        q.put(i)
+
+def consume(q, results):
+    got = []
+    while True:
+        item = q.get()
+        if item is None:
+            break
+        got.append(item)
+    results.put(got)
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context({method!r})
+    q = ctx.Queue(maxsize=8) if {method!r} == "spawn" else multiprocessing.Queue(8)
+    results = ctx.Queue()
+    producers = [ctx.Process(target=produce, args=(q, k * 500, 500)) for k in range(3)]
+    consumers = [ctx.Process(target=consume, args=(q, results)) for _ in range(3)]
+    for p in producers + consumers:
+        p.start()
+    for p in producers:
+        p.join()
+    for _ in consumers:
+        q.put(None)
+    got = sum((results.get() for _ in consumers), [])
+    for p in consumers:
+        p.join()
+    print(type(q).__module__, type(results).__module__)
+    print(len(got), sorted(got) == list(range(1500)))
+""")
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    fast = subprocess.run([sys.executable, "-m", "fastchan", str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert fast.returncode == 0, fast.stderr
+    assert plain.stdout.splitlines() == ["multiprocessing.queues multiprocessing.queues", "1500 True"]
+    assert fast.stdout.splitlines() == ["fastchan.process_queue fastchan.process_queue", "1500 True"]

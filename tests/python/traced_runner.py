@@ -1,5 +1,5 @@
 """`python -m fastchan` with a census: counts the fastchan queues and thread
-pools the run created and prints them to stderr at exit (used by
+pools the run created (in the main process) and prints them to stderr at exit (used by
 test_examples.py)."""
 
 import atexit
@@ -29,6 +29,7 @@ for module in (fastchan, fastchan.asyncio):
         if hasattr(module, name):
             count_instances(getattr(module, name), f"{module.__name__}.{name}")
 count_instances(fastchan.ThreadPool, "fastchan.ThreadPool")
+count_instances(fastchan.ProcessQueue, "fastchan.ProcessQueue")  # (in this process: not its children's)
 count_instances(fastchan.memory_channel._State, "fastchan.open_memory_channel")
 
 atexit.register(lambda: print("FASTCHAN-CREATED " + json.dumps(created), file=sys.stderr))

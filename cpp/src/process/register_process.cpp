@@ -30,6 +30,7 @@
 #include "common/errors.hpp"
 #include "common/gil_wait.hpp"
 #include "common/initialized.hpp"
+#include "process/ring_watch.hpp"
 
 namespace fastchan::binding {
 
@@ -292,6 +293,7 @@ public:
     std::uint64_t max_item_bytes() const { return ring_->max_item_bytes(); }
     bool attached() const { return ring_->attached(); }
     void set_fault(int fault) { ring_->fault.store(fault); }
+    shm::Ring& ring() noexcept { return *ring_; }  // (ring_watch.hpp)
 
 private:
     std::unique_ptr<shm::Ring> ring_;
@@ -466,6 +468,7 @@ void register_process(py::module_& m) {
              "Test aid: 1 = SIGKILL this process halfway through its next put's copy,\n"
              "2 = through its next get's, 3 = SIGSTOP it halfway through its next put's; 0 = none.");
     add_fast_methods(cls);
+    watch::add_watch_methods(cls);  // async_q's (ring_watch.hpp)
 }
 
 }  // namespace fastchan::binding

@@ -214,6 +214,60 @@ public:
         return wait_for(h_->space_seq, h_->put_waiters, h_->slot_put_waiters, Status::full, deadline, policy, attempt);
     }
 
+    // ---- a watcher's wait (fastchan.ProcessQueue.async_q) ----
+    //
+    // A process that has many waiters of its own (event loop tasks) waits
+    // for them with one thread: it reads a side's sequence word, tries the
+    // operation, and if it would block parks here with the value it read.
+
+    // The sequence word of the items (space = false: bumped by every put)
+    // or of the space (space = true: by every get); shutdown bumps both.
+    std::uint32_t seq(bool space) const noexcept {
+        return (space ? h_->space_seq : h_->items_seq).load(std::memory_order_seq_cst);
+    }
+    // How many kick()s this Ring object has had (read before a watch()).
+    std::uint32_t kicks() const noexcept { return kicks_.load(std::memory_order_seq_cst); }
+
+    // Parks, registered as a waiter of that side as put() and get() register
+    // (so every commit's notifier wakes it), until the side's word is no
+    // longer `seen` (true), a kick() after `kicks_seen` was read, or the
+    // deadline (false). In park slices, as wait_for.
+    template <class Policy>
+    bool watch(bool space, std::uint32_t seen, std::uint32_t kicks_seen, Clock::time_point deadline,
+               Policy& policy) {
+        if (seg_.owner_pid() != static_cast<std::int32_t>(detail::fork_generation())) reattach_after_fork();
+        std::atomic<std::uint32_t>& seq = space ? h_->space_seq : h_->items_seq;
+        std::atomic<std::uint32_t>& waiters = space ? h_->put_waiters : h_->get_waiters;
+        auto& slot_waiters = space ? h_->slot_put_waiters : h_->slot_get_waiters;
+        int slot = seg_.slot();
+        if (slot >= 0) slot_waiters[slot].fetch_add(1, std::memory_order_relaxed);
+        waiters.fetch_add(1, std::memory_order_seq_cst);
+        policy.release();
+        while (seq.load(std::memory_order_seq_cst) == seen && kicks_.load(std::memory_order_seq_cst) == kicks_seen) {
+            auto now = Clock::now();
+            if (now >= deadline) break;
+            auto until = std::min(deadline, now + kParkSlice);
+            futex_wait_shared(seq, seen, until);
+            if (Clock::now() < until) break;  // woken without a change: a kick (or a spurious wake-up)
+            if (seq.load(std::memory_order_relaxed) == seen) seg_.reclaim_if_due();
+        }
+        bool moved = seq.load(std::memory_order_seq_cst) != seen;
+        // (Unregistered before the policy's lock is taken back: a thread that
+        // never gets it back, at interpreter exit, leaves no stale count.)
+        waiters.fetch_sub(1, std::memory_order_seq_cst);
+        if (slot >= 0) slot_waiters[slot].fetch_sub(1, std::memory_order_relaxed);
+        policy.reacquire();
+        return moved;
+    }
+
+    // Ends this Ring object's watch() of that side at once. The word does
+    // not move: waiters of other processes that the futex wake reaches look
+    // at it and park again.
+    void kick(bool space) noexcept {
+        kicks_.fetch_add(1, std::memory_order_seq_cst);
+        futex_wake_shared(space ? h_->space_seq : h_->items_seq);
+    }
+
     // ---- shutdown and lifetime ----
 
     // No more puts; gets drain what is there, then see `closed`. immediate:
@@ -440,6 +494,7 @@ private:
     Segment seg_;
     Header* h_;
     unsigned char* data_;
+    std::atomic<std::uint32_t> kicks_{0};  // this object's (this process's), not the segment's
 };
 
 }  // namespace fastchan::shm
