@@ -57,7 +57,7 @@ SH
 # Linking (no -c/-E/-S): libstdc++.a, the compat flag and libgcc_s go last;
 # this machine's libgcc_s refers to newer glibc than 2.17, which is the
 # user's libgcc_s's business at run time, not the module's. The include
-# folders come in through CXXFLAGS (below), where ccache sees them.
+# folders come in through CMAKE_CXX_FLAGS (below), where ccache sees them.
 cat > "$zigdir/c++.$$" <<SH
 #!/bin/sh
 for arg in "\$@"; do case "\$arg" in -c|-E|-S|-M|-MM) exec $zig c++ $target -nostdinc++ "\$@" ;; esac; done
@@ -66,7 +66,9 @@ SH
 chmod +x "$zigdir/cc.$$" "$zigdir/c++.$$"
 mv -f "$zigdir/cc.$$" "$zigdir/cc"
 mv -f "$zigdir/c++.$$" "$zigdir/c++"
-export CXXFLAGS="-I$compat$cxx_includes"
+# (Given to CMake at every configure: CXXFLAGS would count only at a build
+# folder's first.)
+cxxflags="-I$compat$cxx_includes"
 # ccache in front of the wrappers, when there is one: a rebuild in a fresh
 # clone (CI's) then compiles nothing that an earlier run compiled. The
 # wrappers are new files each run, so the compiler is identified by their
@@ -89,7 +91,8 @@ raw=$PWD/build/manylinux/raw-$version
 rm -rf "$raw" && mkdir -p "$raw" "$out"
 PATH=$tools/bin:$PATH CC=$zigdir/cc CXX=$zigdir/c++ \
   pipq "$venv/bin/python" -m pip wheel --no-build-isolation --no-deps -w "$raw" \
-  --config-settings=build-dir="build/manylinux/{wheel_tag}" .
+  --config-settings=build-dir="build/manylinux/{wheel_tag}" \
+  --config-settings=cmake.define.CMAKE_CXX_FLAGS="$cxxflags" .
 wheel=$(ls "$raw"/fastchan-*.whl)
 PATH=$tools/bin:$PATH auditwheel show "$wheel" >&2
 # repair fails if any symbol is newer than the tag allows.
