@@ -34,14 +34,16 @@ import atexit
 import pickle
 import types
 import weakref
+from typing import overload
 
 from . import _checks, _core
 from ._base import check_as_array
 from ._typing import TYPE_CHECKING, Generic, T
 
 if TYPE_CHECKING:
+    import array
     from collections.abc import Iterable
-    from typing import Any
+    from typing import Any, Literal
 
 __all__ = ["ProcessQueue", "DEFAULT_NBYTES"]
 
@@ -151,13 +153,20 @@ class ProcessQueue(_Ring, Generic[T]):
             raise ValueError(f"Queue {self!r} is closed")
         self._put_many_bytes([_dumps(item, _PROTOCOL) for item in items], block, timeout)
 
+    @overload
     def get_many(self, max_items: int, block: bool = True, timeout: float | None = None, *,
-                 as_array: bool = False) -> Any:
+                 as_array: Literal[False] = False) -> list[T]: ...
+    @overload
+    def get_many(self, max_items: int, block: bool = True, timeout: float | None = None, *,
+                 as_array: bool) -> list[T] | array.array[Any]: ...
+
+    def get_many(self, max_items: int, block: bool = True, timeout: float | None = None, *,
+                 as_array: bool = False) -> list[T] | array.array[Any]:
         """Wait for one item as get() does, then take what else is there: 1 to
         `max_items` items, as a list, or with as_array (dtype int64/float64)
         as an array.array filled in one copy."""
         if self.dtype is not None:
-            return self._get_many_typed(max_items, as_array, block, timeout)
+            return self._get_many_typed(max_items, as_array, block, timeout)  # type: ignore[no-any-return]
         if as_array:
             check_as_array(self)
         return [_loads(data) for data in self._get_many_bytes(max_items, block, timeout)]
