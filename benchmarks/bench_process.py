@@ -35,6 +35,9 @@ ITEM = dict(a=42, b=33, c=(1, 2, 3), d=[1, 2, 3], e="123", f=b"kkk")
 BATCH = 64
 KB = b"k" * 1024
 TYPED_BATCH = 4096
+# 2 MiB: 32 batches of 16-byte records, small enough to stay in the caches
+# as the ring goes round (a 16 MiB ring streams through memory instead).
+TYPED_NBYTES = 2 << 20
 
 
 def make_queues():
@@ -174,19 +177,19 @@ def run_bytes(make, producers, n, batched):
 
 def typed_producer(q, first, n, barrier):
     import array
-    batches = [array.array("q", range(i, i + TYPED_BATCH)) for i in range(first, first + n, TYPED_BATCH)]
+    batch = array.array("q", range(first, first + TYPED_BATCH))  # (the same batch again and again)
     barrier.wait()
     if q.dtype is None:  # (the reference: each array pickled whole, one item)
-        for b in batches:
-            q.put(b)
+        for _ in range(n // TYPED_BATCH):
+            q.put(batch)
     else:
-        for b in batches:
-            q.put_many(b)
+        for _ in range(n // TYPED_BATCH):
+            q.put_many(batch)
 
 
 def run_typed(dtype, producers, n):
     ctx = mp.get_context("fork")
-    q = fastchan.ProcessQueue(dtype=dtype, nbytes=16 << 20)
+    q = fastchan.ProcessQueue(dtype=dtype, nbytes=TYPED_NBYTES)
     per = n // producers // TYPED_BATCH * TYPED_BATCH
     total = per * producers
     barrier = ctx.Barrier(producers + 1)
@@ -212,7 +215,7 @@ def run_typed(dtype, producers, n):
 
 
 def typed_rows(args, results):
-    n = max(args.n * 100, TYPED_BATCH * 4)
+    n = max(args.n * 1000, TYPED_BATCH * 4)
     contenders = {'ProcessQueue(dtype="int64"), put_many(array)/get_many(as_array)': "int64",
                   "ProcessQueue, each array pickled as one item": None}
     for producers in (1, 2):
