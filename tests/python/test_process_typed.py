@@ -185,6 +185,36 @@ def test_a_batch_larger_than_the_ring_goes_in_parts_while_a_thread_takes():
     assert got == list(range(1000))
 
 
+def test_threads_of_one_process_exactly_once():
+    import threading
+    q = fastchan.ProcessQueue(dtype="int64", nbytes=1 << 12)  # (small: every side waits)
+    n, producers, consumers = 5000, 3, 3
+    got = [[] for _ in range(consumers)]
+
+    def produce(p):
+        values = list(range(p * n, (p + 1) * n))
+        for i in range(0, n, 97):
+            q.put_many(array.array("q", values[i:i + 97]) if i % 2 else values[i:i + 97], timeout=WAIT)
+
+    def consume(c):
+        while True:
+            try:
+                got[c].extend(q.get_many(64, timeout=WAIT, as_array=bool(c % 2)))
+            except fastchan.ShutDown:
+                return
+
+    threads = [threading.Thread(target=produce, args=(p,)) for p in range(producers)]
+    takers = [threading.Thread(target=consume, args=(c,)) for c in range(consumers)]
+    for t in threads + takers:
+        t.start()
+    for t in threads:
+        t.join(WAIT * 2)
+    q.shutdown()
+    for t in takers:
+        t.join(WAIT * 2)
+    assert sorted(v for g in got for v in g) == list(range(producers * n))
+
+
 def test_shutdown_drains_then_raises():
     q = fastchan.ProcessQueue(dtype="float64")
     q.put_many([1.0, 2.0])
