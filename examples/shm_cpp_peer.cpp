@@ -9,7 +9,8 @@
 //       attached), puts the items 0..N-1 (bytes: their decimal text) and
 //       shuts the queue down.
 //
-// Build: g++ -std=c++17 $(python -m fastchan --includes) shm_cpp_peer.cpp
+// Build: g++ -std=c++17 $(python -m fastchan --includes) shm_cpp_peer.cpp -pthread -lrt
+// (-lrt: shm_open lived in librt before glibc 2.34; CMake users link fastchan::fastchan)
 #include <fastchan/shm/queue.hpp>
 
 #include <chrono>

@@ -321,7 +321,7 @@ def peer(tmp_path_factory):
                            text=True).stdout.split()
     exe = tmp_path_factory.mktemp("peer") / "shm_cpp_peer"
     build = subprocess.run([cxx, "-std=c++17", "-O1", "-Wall", "-Wextra", "-Werror", *flags, PEER_SOURCE,
-                            "-o", str(exe), "-pthread"], capture_output=True, text=True, timeout=300)
+                            "-o", str(exe), "-pthread", "-lrt"], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr
     return str(exe)
 
