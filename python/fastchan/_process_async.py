@@ -418,12 +418,19 @@ class AsyncProcessQueue(Generic[T]):
             return item
 
     async def put(self, item: T) -> None:
-        """Pickle `item` (now: a pickling error is raised here) and put it,
-        waiting for room (no thread blocks). ShutDown after shutdown()."""
+        """Pickle `item` (now: a pickling error is raised here; a typed
+        queue's conversion error at the first try) and put it, waiting for
+        room (no thread blocks). ShutDown after shutdown()."""
         q = self._q
-        data = _dumps(item, _PROTOCOL)
+        if q.dtype is None:
+            data = _dumps(item, _PROTOCOL)
+            def attempt() -> None:
+                q._put_bytes(data, False)
+        else:  # (a typed ring takes C values: the native put converts them)
+            def attempt() -> None:
+                q.put_nowait(item)
         try:
-            q._put_bytes(data, False)
+            attempt()
             return
         except Full:
             pass
@@ -431,7 +438,7 @@ class AsyncProcessQueue(Generic[T]):
         while True:
             seen = q._seq(SPACE)
             try:
-                q._put_bytes(data, False)
+                attempt()
             except Full:
                 _tried(woken, SPACE, False)
                 woken = await _wait(q, SPACE, seen, woken is not None)
@@ -451,7 +458,10 @@ class AsyncProcessQueue(Generic[T]):
         seen = None
         while True:
             try:
-                records = q._get_many_bytes(max_items, False)
+                if q.dtype is None:
+                    items: list[T] = [_loads(data) for data in q._get_many_bytes(max_items, False)]
+                else:
+                    items = q._get_many_typed(max_items, False, False)
             except Empty:
                 _tried(woken, ITEMS, False)
                 if seen is None:
@@ -466,21 +476,32 @@ class AsyncProcessQueue(Generic[T]):
                 raise
             if woken is not None:
                 _tried(woken, ITEMS, not q.empty())
-            return [_loads(data) for data in records]
+            return items
 
     async def put_many(self, items: Iterable[T]) -> None:
         """Put every item, in order, waiting for room as put() does. All are
-        pickled first (an unpicklable one: none went in). A cancellation or a
-        ShutDown says in a note (from 3.11) how many items were put."""
+        pickled first (an unpicklable one: none went in); a typed queue's
+        items are converted one by one as they go in (a bad one stops the
+        batch there). A cancellation, a ShutDown or a bad typed item says in
+        a note (from 3.11) how many items were put."""
         q = self._q
-        records = [_dumps(item, _PROTOCOL) for item in items]
+        typed = q.dtype is not None
+        records: list[Any] = list(items) if typed else [_dumps(item, _PROTOCOL) for item in items]
         done = 0
         woken = None
         seen = None
         try:
             while True:
                 try:
-                    done += q._put_some_bytes(records, done)
+                    if typed:
+                        try:
+                            while done < len(records):
+                                q.put_nowait(records[done])
+                                done += 1
+                        except Full:
+                            pass
+                    else:
+                        done += q._put_some_bytes(records, done)
                 except BaseException:
                     _tried(woken, SPACE, True)
                     raise
@@ -497,6 +518,10 @@ class AsyncProcessQueue(Generic[T]):
                 seen = q._seq(SPACE)
         except (asyncio.CancelledError, ShutDown) as error:
             add_note(error, f"put_many: {done} items were put")
+            raise
+        except (TypeError, ValueError, OverflowError) as error:
+            if typed:
+                add_note(error, f"put_many: {done} items were put")
             raise
 
     def __repr__(self) -> str:

@@ -13,6 +13,13 @@ unpicklable item at once. An item whose pickle is larger than the ring
 (``max_item_bytes``) is refused with ValueError naming both sizes: pass a
 larger ``nbytes``.
 
+``dtype="int64" | "float64" | "bytes"`` makes a typed queue: items are stored
+as C values with no pickling (an 8-byte value each, or the raw bytes), a
+wrong item is a TypeError naming it and the dtype (nothing goes in),
+``put_many`` copies an array.array / memoryview of the dtype's format in
+one go and ``get_many(n, as_array=True)`` returns an array.array. A C++
+program reaches the same queue by its ``name`` (fastchan/shm/queue.hpp).
+
 A process killed (even with SIGKILL) at any point leaves the queue usable to
 the others: no deadlock, never a torn item. ``stats()`` says what happened:
 ``items_lost`` counts puts whose process died before the item was in. The
@@ -27,13 +34,16 @@ import atexit
 import pickle
 import types
 import weakref
+from typing import overload
 
 from . import _checks, _core
+from ._base import check_as_array
 from ._typing import TYPE_CHECKING, Generic, T
 
 if TYPE_CHECKING:
+    import array
     from collections.abc import Iterable
-    from typing import Any
+    from typing import Any, Literal
 
     from ._process_async import AsyncProcessQueue
 
@@ -80,10 +90,17 @@ else:  # a build without the shared ring: the class exists, its constructor refu
             raise TypeError(f"{type(self).__name__} object is not initialized (__init__ was not called)")
 
 
-def _attach(name: str) -> ProcessQueue[Any]:
-    """Unpickling: a ProcessQueue on the segment `name`."""
+_ANY = "any"
+
+
+def _attach(name: str, dtype: str | None = _ANY) -> ProcessQueue[Any]:
+    """Unpickling (and ProcessQueue.attach): a ProcessQueue on the segment
+    `name`; ValueError if its dtype is not `dtype` (unless "any")."""
     q: ProcessQueue[Any] = ProcessQueue.__new__(ProcessQueue)
     _Ring.__init__(q, name)
+    if dtype != _ANY and q.dtype != dtype:
+        q.detach()
+        raise ValueError(f"the queue {name} holds dtype {q.dtype!r} items, not {dtype!r}")
     _live.add(q)
     return q
 
@@ -95,13 +112,21 @@ class ProcessQueue(_Ring, Generic[T]):
     qsize, empty, full, shutdown, close, stats, name, maxsize, nbytes and
     max_item_bytes too."""
 
-    def __init__(self, maxsize: int = 0, *, nbytes: int = DEFAULT_NBYTES, ctx: object = None) -> None:
+    def __init__(self, maxsize: int = 0, *, dtype: str | None = None, nbytes: int = DEFAULT_NBYTES,
+                 ctx: object = None) -> None:
         # ctx: multiprocessing.Queue's; accepted and unused (any start method works).
         maxsize = _checks.count("maxsize", maxsize, minimum=-(2**63))
         nbytes = _checks.count("nbytes", nbytes, minimum=16)
         # (a maxsize beyond what the ring could ever hold is no limit: clamped)
-        super().__init__(min(max(maxsize, 0), 2**63 - 1), nbytes)
+        super().__init__(min(max(maxsize, 0), 2**63 - 1), nbytes, dtype)
         _live.add(self)
+
+    @staticmethod
+    def attach(name: str, *, dtype: str | None = _ANY) -> ProcessQueue[Any]:
+        """The queue whose segment is `name` (its ``name``, e.g. made by a C++
+        program). ValueError if given a dtype the queue does not have;
+        OSError (ENOENT) if there is no such queue."""
+        return _attach(name, dtype)
 
     if TYPE_CHECKING:  # the native methods, typed by the item type
         def put(self, obj: T, block: bool = True, timeout: float | None = None) -> None: ...
@@ -123,16 +148,34 @@ class ProcessQueue(_Ring, Generic[T]):
         self._closed  # (TypeError if not initialized)
 
     def put_many(self, items: Iterable[T], block: bool = True, timeout: float | None = None) -> None:
-        """Put every item, in order. All are pickled first: an unpicklable one
-        means none went in. A batch stopped by Full or ShutDown says in its
-        note how many went in."""
+        """Put every item, in order. All are pickled (or, typed, converted)
+        first: an unpicklable or wrong one means none went in. A typed queue
+        copies a buffer of its dtype's format (array.array, memoryview) in
+        one go. A batch stopped by Full or ShutDown says in its note how many
+        went in."""
+        if self.dtype is not None:
+            self._put_many_typed(items, block, timeout)
+            return
         if self._closed:
             raise ValueError(f"Queue {self!r} is closed")
         self._put_many_bytes([_dumps(item, _PROTOCOL) for item in items], block, timeout)
 
-    def get_many(self, max_items: int, block: bool = True, timeout: float | None = None) -> list[T]:
+    @overload
+    def get_many(self, max_items: int, block: bool = True, timeout: float | None = None, *,
+                 as_array: Literal[False] = False) -> list[T]: ...
+    @overload
+    def get_many(self, max_items: int, block: bool = True, timeout: float | None = None, *,
+                 as_array: bool) -> list[T] | array.array[Any]: ...
+
+    def get_many(self, max_items: int, block: bool = True, timeout: float | None = None, *,
+                 as_array: bool = False) -> list[T] | array.array[Any]:
         """Wait for one item as get() does, then take what else is there: 1 to
-        `max_items` items."""
+        `max_items` items, as a list, or with as_array (dtype int64/float64)
+        as an array.array filled in one copy."""
+        if self.dtype is not None:
+            return self._get_many_typed(max_items, as_array, block, timeout)  # type: ignore[no-any-return]
+        if as_array:
+            check_as_array(self)
         return [_loads(data) for data in self._get_many_bytes(max_items, block, timeout)]
 
     @property
@@ -144,8 +187,10 @@ class ProcessQueue(_Ring, Generic[T]):
 
         return AsyncProcessQueue(self)
 
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (_attach, (self.name,))
+    def __reduce__(self) -> tuple[Any, tuple[str, str | None]]:
+        # (the dtype travels along: the child checks that the segment agrees)
+        return (_attach, (self.name, self.dtype))
 
     def __repr__(self) -> str:
-        return f"<fastchan.ProcessQueue {self.name} maxsize={self.maxsize} nbytes={self.nbytes}>"
+        dtype = "" if self.dtype is None else f" dtype={self.dtype}"
+        return f"<fastchan.ProcessQueue {self.name} maxsize={self.maxsize}{dtype} nbytes={self.nbytes}>"

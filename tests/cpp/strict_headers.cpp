@@ -6,6 +6,7 @@
 #include <fastchan/buffered.hpp>
 #include <fastchan/channel.hpp>
 #include <fastchan/select.hpp>
+#include <fastchan/shm/queue.hpp>
 #include <fastchan/shm/ring.hpp>
 #include <fastchan/status.hpp>
 #include <fastchan/thread_pool.hpp>
@@ -32,6 +33,20 @@ int main() {
         ring.put(in, sizeof in, fastchan::detail::Clock::now() + std::chrono::seconds(1));
         ring.get([&](std::size_t) -> void* { return taken; });
         if (taken[2] != 'c') return 1;
+    }
+    {  // the typed queues' templates
+        auto words = fastchan::shm::Queue<std::int64_t>::create(1024);
+        std::int64_t v = 1;
+        words.put_for(v, std::chrono::seconds(1));
+        words.get_many(&v, 1);
+        auto texts = fastchan::shm::Queue<std::string>::create(1024);
+        std::string s = "x";
+        texts.put_many(&s, 1);
+        texts.get_for(s, std::chrono::milliseconds(1));
+        auto reals = fastchan::shm::Queue<double>::create(1024);
+        reals.try_put(1.0);
+        double d = 0;
+        if (reals.try_get(d) != fastchan::Status::ok || d != 1.0 || v != 1 || s != "x") return 1;
     }
 #endif
     fastchan::ThreadPool pool(1);

@@ -71,3 +71,7 @@ def processes(pq: fastchan.ProcessQueue[int]) -> None:
     assert_type(pq.get_many(8), "list[int]")
     assert_type(pq.stats(), "dict[str, int]")
     assert_type(fastchan.ProcessQueue[str](10, nbytes=1 << 16).get_nowait(), str)
+    typed = fastchan.ProcessQueue[int](dtype="int64")
+    typed.put_many(array.array("q", [1, 2]))
+    assert_type(typed.get_many(8, as_array=True), "list[int] | array.array[Any]")
+    assert_type(fastchan.ProcessQueue.attach(typed.name, dtype="int64"), "fastchan.ProcessQueue[Any]")

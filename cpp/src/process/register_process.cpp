@@ -113,6 +113,12 @@ void release_all(std::vector<PyObject*>& items) {
 
 }  // namespace
 
+}  // namespace fastchan::binding
+
+#include "process/typed_items.hpp"
+
+namespace fastchan::binding {
+
 // pickle.dumps, pickle.loads and 5, kept for the process (the per-item
 // methods pickle natively: no Python frame between the caller and the ring).
 struct Pickling {
@@ -124,13 +130,22 @@ inline Pickling g_pickle;
 
 class ProcessRing {
 public:
-    ProcessRing(std::int64_t maxsize, std::int64_t nbytes) {
+    ProcessRing(std::int64_t maxsize, std::int64_t nbytes, const py::object& dtype) {
         if (nbytes < 16) throw py::value_error("nbytes must be at least 16, got " + std::to_string(nbytes));
+        if (!parse_dtype(dtype.ptr(), dtype_)) throw py::error_already_set();
         std::uint64_t m = maxsize <= 0 ? 0 : static_cast<std::uint64_t>(maxsize);
-        ring_ = std::make_unique<shm::Ring>(translate([&] { return shm::Ring::create(static_cast<std::uint64_t>(nbytes), m); }));
+        ring_ = std::make_unique<shm::Ring>(translate(
+            [&] { return shm::Ring::create(static_cast<std::uint64_t>(nbytes), m, typed::item_type_of(dtype_)); }));
     }
     explicit ProcessRing(const std::string& name)
-        : ring_(std::make_unique<shm::Ring>(translate([&] { return shm::Ring::attach(name); }))) {}
+        : ring_(std::make_unique<shm::Ring>(translate([&] { return shm::Ring::attach(name); }))) {
+        auto t = static_cast<std::uint32_t>(ring_->item_type());
+        if (t > static_cast<std::uint32_t>(shm::ItemType::bytes))
+            throw py::value_error("the segment " + name + " holds items of an unknown type " + std::to_string(t));
+        dtype_ = typed::dtype_of_ring(*ring_);
+    }
+    Dtype dtype() const noexcept { return dtype_; }
+    shm::Ring& ring() noexcept { return *ring_; }
 
     // ValueError, as multiprocessing.Queue, once close() was called here.
     bool check_open(PyObject* self) const {
@@ -266,6 +281,45 @@ public:
         return to_list(got);
     }
 
+    // Typed batches (typed_items.hpp): the dtype's rules for the items.
+    void put_many_typed(const py::object& self, const py::object& items, const py::object& block,
+                        const py::object& timeout) {
+        CallScope call;
+        Deadline d = parse_wait(block, timeout);
+        if (!check_open(self.ptr())) throw py::error_already_set();
+        switch (dtype_) {
+            case Dtype::int64: return typed::put_many_values<std::int64_t>(*ring_, items, d.block, d.at);
+            case Dtype::float64: return typed::put_many_values<double>(*ring_, items, d.block, d.at);
+            case Dtype::bytes: {
+                py::list list = py::list(batch_items(items));
+                for (auto item : list)
+                    if (!typed::check_bytes_item(item.ptr())) throw py::error_already_set();
+                return put_many(self, list, block, timeout);
+            }
+            default: throw py::value_error("_put_many_typed needs a typed ring (dtype not None)");
+        }
+    }
+
+    py::object get_many_typed(const py::object& self, const py::object& max_items_obj, bool as_array,
+                              const py::object& block, const py::object& timeout) {
+        CallScope call;
+        if (!check_open(self.ptr())) throw py::error_already_set();
+        std::size_t max_items = parse_max_items(max_items_obj);
+        if (as_array && dtype_ != Dtype::int64 && dtype_ != Dtype::float64) {
+            const char* name = dtype_name(dtype_);
+            PyErr_Format(PyExc_ValueError, "as_array=True needs dtype %s, not %s", array_dtype_choices(),
+                         name ? name : "None (objects)");
+            throw py::error_already_set();
+        }
+        Deadline d = parse_wait(block, timeout);
+        switch (dtype_) {
+            case Dtype::int64: return typed::get_many_values<std::int64_t>(*ring_, max_items, as_array, d.block, d.at);
+            case Dtype::float64: return typed::get_many_values<double>(*ring_, max_items, as_array, d.block, d.at);
+            case Dtype::bytes: return get_many(self, max_items_obj, block, timeout);
+            default: throw py::value_error("_get_many_typed needs a typed ring (dtype not None)");
+        }
+    }
+
     std::size_t qsize() const { return ring_->qsize(); }
     bool empty() const { return ring_->empty(); }
     bool full() const { return ring_->full(); }
@@ -297,6 +351,7 @@ public:
 
 private:
     std::unique_ptr<shm::Ring> ring_;
+    Dtype dtype_ = Dtype::object;  // the ring's item type (fixed: no atomic needed)
     std::atomic<bool> closed_{false};
 };
 
@@ -322,6 +377,16 @@ ProcessRing* native_ring(PyObject* self) {
 
 PyObject* ring_put(ProcessRing* r, PyObject* self, PyObject* item, bool block, Clock::time_point deadline) {
     if (!r->check_open(self)) return nullptr;
+    if (r->dtype() != Dtype::object) {
+        bool ok = false;
+        switch (r->dtype()) {
+            case Dtype::int64: ok = typed::put_value<std::int64_t>(r->ring(), item, block, deadline); break;
+            case Dtype::float64: ok = typed::put_value<double>(r->ring(), item, block, deadline); break;
+            default: ok = typed::check_bytes_item(item) && r->put_record(item, block, deadline); break;
+        }
+        if (!ok) return nullptr;
+        Py_RETURN_NONE;
+    }
     PyObject* args[2] = {item, g_pickle.protocol};
     PyObject* data = PyObject_Vectorcall(g_pickle.dumps, args, 2, nullptr);  // (a pickling error: raised at once)
     if (data == nullptr) return nullptr;
@@ -333,6 +398,12 @@ PyObject* ring_put(ProcessRing* r, PyObject* self, PyObject* item, bool block, C
 
 PyObject* ring_get(ProcessRing* r, PyObject* self, bool block, Clock::time_point deadline) {
     if (!r->check_open(self)) return nullptr;
+    switch (r->dtype()) {
+        case Dtype::int64: return typed::get_value<std::int64_t>(r->ring(), block, deadline);
+        case Dtype::float64: return typed::get_value<double>(r->ring(), block, deadline);
+        case Dtype::bytes: return r->get_record(block, deadline);
+        default: break;
+    }
     PyObject* data = r->get_record(block, deadline);
     if (data == nullptr) return nullptr;
     PyObject* item = PyObject_CallOneArg(g_pickle.loads, data);
@@ -414,8 +485,10 @@ void register_process(py::module_& m) {
     py::class_<ProcessRing> cls(m, "_ProcessRing",
                             "A bounded ring of byte records in shared memory, for several processes\n"
                             "(fastchan.ProcessQueue's native base).");
-    cls.def(py::init<std::int64_t, std::int64_t>(), py::arg("maxsize"), py::arg("nbytes"),
-             "A new segment: at most maxsize records (<= 0: bounded by bytes only) in nbytes bytes.")
+    cls.def(py::init<std::int64_t, std::int64_t, py::object>(), py::arg("maxsize"), py::arg("nbytes"),
+             py::arg("dtype") = py::none(),
+             "A new segment: at most maxsize records (<= 0: bounded by bytes only) in nbytes bytes,\n"
+             "of pickles (dtype None) or of C values (dtype 'int64', 'float64' or 'bytes').")
         .def(py::init<const std::string&>(), py::arg("name"), "Attach to the segment `name` (ProcessRing.name).")
         .def(
             "_put_bytes",
@@ -443,6 +516,23 @@ void register_process(py::module_& m) {
             },
             py::arg("max_items"), py::arg("block") = true, py::arg("timeout") = py::none(),
             "1 to max_items records, as get_many.")
+        .def(
+            "_put_many_typed",
+            [](py::object self, py::object items, py::object block, py::object timeout) {
+                self.cast<ProcessRing&>().put_many_typed(self, items, block, timeout);
+            },
+            py::arg("items"), py::arg("block") = true, py::arg("timeout") = py::none(),
+            "put_many of a typed ring (dtype not None): any iterable of items, or a buffer\n"
+            "of the dtype's format copied as it is.")
+        .def(
+            "_get_many_typed",
+            [](py::object self, py::object max_items, bool as_array, py::object block, py::object timeout) {
+                return self.cast<ProcessRing&>().get_many_typed(self, max_items, as_array, block, timeout);
+            },
+            py::arg("max_items"), py::arg("as_array") = false, py::arg("block") = true, py::arg("timeout") = py::none(),
+            "get_many of a typed ring: a list, or (int64/float64) an array.array.")
+        .def_property_readonly("dtype", [](const ProcessRing& r) { return dtype_object(r.dtype()); },
+                               "None (pickles), 'int64', 'float64' or 'bytes': fixed when the segment was made.")
         .def("close", &ProcessRing::close,
              "No more put or get through this object (ValueError); the items stay for others.")
         .def_property_readonly("_closed", &ProcessRing::closed)

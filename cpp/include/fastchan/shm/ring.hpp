@@ -81,14 +81,16 @@ public:
     // died after its commit but before its futex wake cannot strand it).
     static constexpr auto kParkSlice = std::chrono::milliseconds(50);
 
-    static Ring create(std::uint64_t capacity, std::uint64_t maxsize) {
-        return Ring(Segment::create(capacity, maxsize));
+    static Ring create(std::uint64_t capacity, std::uint64_t maxsize, ItemType type = ItemType::pickle) {
+        return Ring(Segment::create(capacity, maxsize, type));
     }
     static Ring attach(const std::string& name) { return Ring(Segment::attach(name)); }
 
     const std::string& name() const noexcept { return seg_.name(); }
     std::uint64_t capacity() const noexcept { return h_->capacity; }
     std::uint64_t maxsize() const noexcept { return h_->maxsize; }
+    // What the records hold (fixed by the creator; see ItemType).
+    ItemType item_type() const noexcept { return static_cast<ItemType>(h_->item_type); }
     // The largest item the ring takes (a record's length word and padding
     // count against the capacity).
     std::uint64_t max_item_bytes() const noexcept { return h_->capacity - kRecordHeader; }
@@ -149,12 +151,14 @@ public:
         {
             Guard g(*this, policy, deadline);
             if (!g.held()) return {0, g.status};
+            Pending p = pending();
             for (; i < last; ++i) {
                 auto [data, n] = item(i);
                 check_size(n);
-                s = put_locked(data, n);
+                s = write_record(p, data, n);
                 if (s != Status::ok) break;
             }
+            publish(p, h_->items_seq);
         }
         if (i > first) notify(h_->items_seq, h_->get_waiters);
         return {i - first, i == last ? Status::ok : s};
@@ -193,13 +197,95 @@ public:
         {
             Guard g(*this, policy, deadline);
             if (!g.held()) return {0, g.status};
+            Pending p = pending();
             for (; i < max_items; ++i) {
-                s = get_locked(alloc);
+                s = read_record(p, alloc);
                 if (s != Status::ok) break;
             }
+            publish(p, h_->space_seq);
         }
         if (i > 0) notify(h_->space_seq, h_->put_waiters);
         return {i, i > 0 ? Status::ok : s};
+    }
+
+    // ---- fixed-size items (ItemType::int64, float64) ----
+
+    // Puts the 8-byte values at words[0..n) (bytes as they are in memory) as one record each, as many as fit
+    // (all or none past maxsize and the bytes), under one lock and one
+    // commit: how many went in, and the status that stopped the rest.
+    template <class Policy = ThreadWait>
+    std::pair<std::size_t, Status> try_put_words(const void* words, std::size_t n, Policy&& policy = Policy{},
+                                                 Clock::time_point deadline = detail::kNoDeadline) {
+        std::size_t done = 0;
+        {
+            Guard g(*this, policy, deadline);
+            if (!g.held()) return {0, g.status};
+            if (h_->shut.load(std::memory_order_relaxed) != 0) return {0, Status::closed};
+            Pending p = pending();
+            std::uint64_t room = (h_->capacity - (p.tail - p.head)) / kWordRecord;
+            if (h_->maxsize != 0) room = std::min(room, h_->maxsize > p.count ? h_->maxsize - p.count : 0);
+            done = static_cast<std::size_t>(std::min<std::uint64_t>(room, n));
+            if (done == 0) return {0, Status::full};
+            mark(Segment::kPut, done);
+            // Positions are multiples of 8 and the capacity too: a word never
+            // wraps, only the position does (no division per record).
+            std::uint64_t cap = h_->capacity;
+            std::uint64_t at = p.tail % cap;
+            const std::uint64_t len = 8;
+            bool faulty = fault.load(std::memory_order_relaxed) == static_cast<int>(Fault::die_mid_put);
+            for (std::size_t i = 0; i < done; ++i) {
+                if (faulty && i == done / 2) die();
+                std::memcpy(data_ + at, &len, 8);
+                at = at + 8 == cap ? 0 : at + 8;
+                std::memcpy(data_ + at, static_cast<const unsigned char*>(words) + 8 * i, 8);
+                at = at + 8 == cap ? 0 : at + 8;
+            }
+            p.tail += done * kWordRecord;
+            p.count += done;
+            p.changed = true;
+            publish(p, h_->items_seq);
+        }
+        notify(h_->items_seq, h_->get_waiters);
+        return {done, done == n ? Status::ok : Status::full};
+    }
+
+    // Takes up to `max_items` 8-byte records into out[0..), under one lock
+    // and one commit: how many (0: the status, empty or closed). A record
+    // of another size (the ring is not of 8-byte items) is
+    // std::invalid_argument, and nothing is taken.
+    template <class Policy = ThreadWait>
+    std::pair<std::size_t, Status> try_get_words(void* out, std::size_t max_items, Policy&& policy = Policy{},
+                                                 Clock::time_point deadline = detail::kNoDeadline) {
+        std::size_t n = 0;
+        {
+            Guard g(*this, policy, deadline);
+            if (!g.held()) return {0, g.status};
+            Pending p = pending();
+            if (p.count == 0) return {0, h_->shut.load(std::memory_order_relaxed) != 0 ? Status::closed : Status::empty};
+            n = static_cast<std::size_t>(std::min<std::uint64_t>(p.count, max_items));
+            mark(Segment::kGet, n);
+            std::uint64_t cap = h_->capacity;
+            std::uint64_t at = p.head % cap;
+            bool faulty = fault.load(std::memory_order_relaxed) == static_cast<int>(Fault::die_mid_get);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (faulty && i == n / 2) die();
+                std::uint64_t len;
+                std::memcpy(&len, data_ + at, 8);
+                if (len != 8) {
+                    h_->in_flight.store(0, std::memory_order_relaxed);
+                    throw std::invalid_argument("a record of " + std::to_string(len) + " bytes in a ring of 8-byte items");
+                }
+                at = at + 8 == cap ? 0 : at + 8;
+                std::memcpy(static_cast<unsigned char*>(out) + 8 * i, data_ + at, 8);
+                at = at + 8 == cap ? 0 : at + 8;
+            }
+            p.head += n * kWordRecord;
+            p.count -= n;
+            p.changed = true;
+            publish(p, h_->space_seq);
+        }
+        notify(h_->space_seq, h_->put_waiters);
+        return {n, Status::ok};
     }
 
     // Waits until `ready()` may have changed (the sequence word `seq` moved)
@@ -351,6 +437,34 @@ private:
         Ring* ring;
     };
 
+    static constexpr std::uint64_t kWordRecord = kRecordHeader + 8;
+
+    // A change under the lock: positions moved by a batch of records, made
+    // visible at the end by one commit (publish), so a holder that dies
+    // anywhere in a batch leaves the ring as it was before the batch.
+    struct Pending {
+        std::uint64_t head, tail, count;
+        std::uint64_t puts = 0, gets = 0;  // records written / read so far
+        bool changed = false;
+    };
+    Pending pending() const noexcept {
+        const Indices& x = current();
+        return Pending{x.head.load(std::memory_order_relaxed), x.tail.load(std::memory_order_relaxed),
+                       x.count.load(std::memory_order_relaxed)};
+    }
+    // What a holder that dies now leaves undone (see Header::in_flight).
+    void mark(Segment::Kind kind, std::uint64_t items) noexcept {
+        h_->in_flight.store(Segment::in_flight_word(kind, h_->active.load(std::memory_order_relaxed), items),
+                            std::memory_order_relaxed);
+    }
+    void publish(Pending& p, std::atomic<std::uint32_t>& seq) noexcept {
+        if (!p.changed) return;
+        commit(p.head, p.tail, p.count);
+        h_->in_flight.store(0, std::memory_order_relaxed);
+        seq.fetch_add(1, std::memory_order_seq_cst);
+        p.changed = false;
+    }
+
     static std::uint64_t padded(std::uint64_t n) noexcept { return kRecordHeader + ((n + 7) & ~std::uint64_t{7}); }
 
     void check_size(std::size_t n) const {
@@ -392,53 +506,60 @@ private:
     }
 
     Status put_locked(const void* data, std::size_t n) {
+        Pending p = pending();
+        Status s = write_record(p, data, n);
+        publish(p, h_->items_seq);
+        return s;
+    }
+
+    // One more record of a batch (not visible before publish).
+    Status write_record(Pending& p, const void* data, std::size_t n) {
         if (h_->shut.load(std::memory_order_relaxed) != 0) return Status::closed;
-        const Indices& x = current();
-        std::uint64_t head = x.head.load(std::memory_order_relaxed);
-        std::uint64_t tail = x.tail.load(std::memory_order_relaxed);
-        std::uint64_t count = x.count.load(std::memory_order_relaxed);
         std::uint64_t need = padded(n);
-        if ((h_->maxsize != 0 && count >= h_->maxsize) || h_->capacity - (tail - head) < need) return Status::full;
-        h_->in_flight.store(Segment::in_flight_word(Segment::kPut, h_->active.load(std::memory_order_relaxed)),
-                            std::memory_order_relaxed);
+        if ((h_->maxsize != 0 && p.count >= h_->maxsize) || h_->capacity - (p.tail - p.head) < need) return Status::full;
+        mark(Segment::kPut, ++p.puts);
         std::uint64_t len = n;
-        copy_in(tail, &len, sizeof len);  // (positions are multiples of 8: the word never wraps)
+        copy_in(p.tail, &len, sizeof len);  // (positions are multiples of 8: the word never wraps)
         if (fault.load(std::memory_order_relaxed) == static_cast<int>(Fault::die_mid_put)) {
-            copy_in(tail + kRecordHeader, data, n / 2);
+            copy_in(p.tail + kRecordHeader, data, n / 2);
             die();
         }
         if (fault.load(std::memory_order_relaxed) == static_cast<int>(Fault::stop_mid_put)) {
-            copy_in(tail + kRecordHeader, data, n / 2);
+            copy_in(p.tail + kRecordHeader, data, n / 2);
             ::kill(::getpid(), SIGSTOP);
         }
-        copy_in(tail + kRecordHeader, data, n);
-        commit(head, tail + need, count + 1);
-        h_->in_flight.store(0, std::memory_order_relaxed);
-        h_->items_seq.fetch_add(1, std::memory_order_seq_cst);
+        copy_in(p.tail + kRecordHeader, data, n);
+        p.tail += need;
+        p.count += 1;
+        p.changed = true;
         return Status::ok;
     }
 
     template <class Alloc>
     Status get_locked(Alloc& alloc) {
-        const Indices& x = current();
-        std::uint64_t count = x.count.load(std::memory_order_relaxed);
-        if (count == 0) return h_->shut.load(std::memory_order_relaxed) != 0 ? Status::closed : Status::empty;
-        std::uint64_t head = x.head.load(std::memory_order_relaxed);
-        std::uint64_t tail = x.tail.load(std::memory_order_relaxed);
+        Pending p = pending();
+        Status s = read_record(p, alloc);
+        publish(p, h_->space_seq);
+        return s;
+    }
+
+    // One more record of a batch out (taken for good at publish).
+    template <class Alloc>
+    Status read_record(Pending& p, Alloc& alloc) {
+        if (p.count == 0) return h_->shut.load(std::memory_order_relaxed) != 0 ? Status::closed : Status::empty;
         std::uint64_t len = 0;
-        copy_out(head, &len, sizeof len);
+        copy_out(p.head, &len, sizeof len);
         void* dst = alloc(static_cast<std::size_t>(len));
         if (dst == nullptr) return Status::interrupted;
-        h_->in_flight.store(Segment::in_flight_word(Segment::kGet, h_->active.load(std::memory_order_relaxed)),
-                            std::memory_order_relaxed);
+        mark(Segment::kGet, ++p.gets);
         if (fault.load(std::memory_order_relaxed) == static_cast<int>(Fault::die_mid_get)) {
-            copy_out(head + kRecordHeader, dst, static_cast<std::size_t>(len / 2));
+            copy_out(p.head + kRecordHeader, dst, static_cast<std::size_t>(len / 2));
             die();
         }
-        copy_out(head + kRecordHeader, dst, static_cast<std::size_t>(len));
-        commit(head + padded(len), tail, count - 1);
-        h_->in_flight.store(0, std::memory_order_relaxed);
-        h_->space_seq.fetch_add(1, std::memory_order_seq_cst);
+        copy_out(p.head + kRecordHeader, dst, static_cast<std::size_t>(len));
+        p.head += padded(len);
+        p.count -= 1;
+        p.changed = true;
         return Status::ok;
     }
 

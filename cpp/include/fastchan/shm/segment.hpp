@@ -40,13 +40,33 @@
 namespace fastchan::shm {
 
 inline constexpr std::uint64_t kMagic = 0x6e61686374736166ULL;  // "fastchan", little-endian
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;  // 2: Header::item_type, batches committed at once
 // How many attachments the segment can count at once (a slot per process,
 // per handle). Slots of dead processes are reclaimed when the table fills.
 inline constexpr std::size_t kSlots = 256;
 inline constexpr std::size_t kHeaderBytes = 8192;  // two pages; the data starts page-aligned
 inline constexpr std::size_t kRecordHeader = 8;     // a record is [u64 length][bytes, padded to 8]
 inline constexpr std::int32_t kReclaiming = -1;
+
+// What the records hold, fixed at creation (Header::item_type) so that every
+// attachment reads them alike. The codes are fastchan's dtype codes
+// (FASTCHAN_DTYPES in fastchan/dtypes.hpp): pickles are dtype None.
+enum class ItemType : std::uint32_t {
+    pickle = 0,   // a pickle per record (fastchan.ProcessQueue's default)
+    int64 = 1,    // one 8-byte std::int64_t per record
+    float64 = 2,  // one 8-byte double per record
+    bytes = 3,    // the record is the item's bytes
+};
+
+inline const char* item_type_name(ItemType t) noexcept {
+    switch (t) {
+        case ItemType::pickle: return "None";
+        case ItemType::int64: return "int64";
+        case ItemType::float64: return "float64";
+        case ItemType::bytes: return "bytes";
+    }
+    return "unknown";
+}
 
 // The committed position of the ring. Two copies: a writer fills the copy
 // that is not active, then flips `active` with one store, so a process that
@@ -73,10 +93,11 @@ struct Header {
     std::atomic<std::uint32_t> active;  // which Indices is current
     std::atomic<std::uint32_t> shut;    // shutdown(): no more puts; gets drain then fail
     std::atomic<std::uint32_t> unlinked;  // the name is gone: no process may attach any more
-    std::atomic<std::uint32_t> pad0;
+    std::uint32_t item_type;  // an ItemType, written by the creator before `magic`
     // What the holder of `mutex` is doing, so that the next holder can tell,
-    // when the holder died (EOWNERDEAD), whether an item was lost:
-    // 0 nothing; else (kind << 32) | (active at the start) + 1.
+    // when the holder died (EOWNERDEAD), whether items were lost:
+    // 0 nothing; else (kind << 56) | (items << 8) | (active at the start) + 1
+    // (a batch commits at once: its items are lost together).
     std::atomic<std::uint64_t> in_flight;
 
     // Counters a survivor reads (Ring::stats).
@@ -126,7 +147,7 @@ class Segment {
 public:
     // A new segment named /fastchan-<pid>-<random>: `capacity` data bytes
     // (rounded up to 8), at most `maxsize` records (0: bytes only).
-    static Segment create(std::uint64_t capacity, std::uint64_t maxsize) {
+    static Segment create(std::uint64_t capacity, std::uint64_t maxsize, ItemType type = ItemType::pickle) {
         if (capacity < 16) throw std::invalid_argument("capacity must be at least 16 bytes, got " + std::to_string(capacity));
         if (capacity > (std::uint64_t{1} << 40))
             throw std::invalid_argument("capacity must be at most 2**40 bytes, got " + std::to_string(capacity));
@@ -163,6 +184,7 @@ public:
         h->header_bytes = static_cast<std::uint32_t>(kHeaderBytes);
         h->capacity = capacity;
         h->maxsize = maxsize;
+        h->item_type = static_cast<std::uint32_t>(type);
         pthread_mutexattr_t attr;
         pthread_mutexattr_init(&attr);
         pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
@@ -224,8 +246,8 @@ public:
 
     // What a holder of the mutex sets in Header::in_flight while it copies.
     enum Kind : std::uint64_t { kPut = 1, kGet = 2 };
-    static std::uint64_t in_flight_word(Kind kind, std::uint32_t active) noexcept {
-        return (std::uint64_t{kind} << 32) | (std::uint64_t{active} + 1);
+    static std::uint64_t in_flight_word(Kind kind, std::uint32_t active, std::uint64_t items = 1) noexcept {
+        return (std::uint64_t{kind} << 56) | ((items & 0xffffffffffULL) << 8) | (std::uint64_t{active} + 1);
     }
 
     // Takes the mutex if it is free (or its holder died): true; false if busy.
@@ -260,9 +282,8 @@ public:
         if (r == EOWNERDEAD) {
             h->owner_deaths.fetch_add(1, std::memory_order_relaxed);
             std::uint64_t f = h->in_flight.load(std::memory_order_relaxed);
-            if (f != 0 && (f >> 32) == kPut &&
-                (f & 0xffffffffu) - 1 == h->active.load(std::memory_order_relaxed))
-                h->items_lost.fetch_add(1, std::memory_order_relaxed);
+            if (f != 0 && (f >> 56) == kPut && (f & 0xffu) - 1 == h->active.load(std::memory_order_relaxed))
+                h->items_lost.fetch_add((f >> 8) & 0xffffffffffULL, std::memory_order_relaxed);
             h->in_flight.store(0, std::memory_order_relaxed);
             pthread_mutex_consistent(&h->mutex);
         } else if (r != 0) {
