@@ -173,6 +173,36 @@ def test_batches_wait_as_put_and_get_do():
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("dtype, items", [("int64", list(range(10))), ("float64", [x / 2 for x in range(10)]),
+                                          ("bytes", [b"x" * n for n in range(10)])])
+def test_a_typed_queue_moves_c_values(dtype, items):
+    """A typed ring holds C values, not pickles: what the tasks put, the
+    blocking side (and any C++ peer) reads as values, and the other way."""
+    async def main():
+        q = fastchan.ProcessQueue(3, dtype=dtype)
+        aq = q.async_q
+        putter = asyncio.create_task(aq.put_many(items[:6]))
+        got = []
+        while len(got) < 6:
+            got += await asyncio.wait_for(aq.get_many(4), WAIT)
+        await asyncio.wait_for(putter, WAIT)
+        await asyncio.wait_for(aq.put(items[6]), WAIT)
+        assert q.get_nowait() == items[6]
+        q.put_many(items[7:])
+        got += [await asyncio.wait_for(aq.get(), WAIT) for _ in items[7:]]
+        assert got == items[:6] + items[7:]
+        bad = "x" if dtype != "bytes" else 1
+        with pytest.raises(TypeError):
+            await aq.put(bad)
+        with pytest.raises(TypeError) as caught:
+            await aq.put_many([items[0], bad, items[1]])
+        if sys.version_info >= (3, 11):
+            assert "put_many: 1 items were put" in caught.value.__notes__
+        assert q.get_many(10) == [items[0]]
+
+    asyncio.run(main())
+
+
 def test_a_cancelled_put_many_says_how_many_went_in():
     async def main():
         q = fastchan.ProcessQueue(3)

@@ -347,7 +347,6 @@ public:
     std::uint64_t max_item_bytes() const { return ring_->max_item_bytes(); }
     bool attached() const { return ring_->attached(); }
     void set_fault(int fault) { ring_->fault.store(fault); }
-    shm::Ring& ring() noexcept { return *ring_; }  // (ring_watch.hpp)
 
 private:
     std::unique_ptr<shm::Ring> ring_;
