@@ -25,6 +25,9 @@ pytestmark = [
                        reason="ProcessQueue needs Linux shared memory and futexes: this build is "
                               "FASTCHAN_PORTABLE or not Linux (it raises NotImplementedError: test_platform.py checks)"),
     pytest.mark.timeout(120),
+    # The fork start method is tested on purpose; 3.12+ warns that the test
+    # process has threads (pytest's, other tests' daemons) when it forks.
+    pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning"),
 ]
 
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(fastchan.__file__)))

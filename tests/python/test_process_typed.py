@@ -24,6 +24,9 @@ pytestmark = [
     pytest.mark.skipif(not _core._build_info.get("process_queue"),
                        reason="ProcessQueue needs Linux shared memory and futexes (FASTCHAN_PORTABLE build)"),
     pytest.mark.timeout(180),
+    # The fork start method is tested on purpose; 3.12+ warns that the test
+    # process has threads (pytest's, other tests' daemons) when it forks.
+    pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning"),
 ]
 
 WAIT = 30
