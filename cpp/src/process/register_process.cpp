@@ -30,6 +30,7 @@
 #include "common/errors.hpp"
 #include "common/gil_wait.hpp"
 #include "common/initialized.hpp"
+#include "process/ring_errors.hpp"
 #include "process/ring_watch.hpp"
 
 namespace fastchan::binding {
@@ -37,28 +38,6 @@ namespace fastchan::binding {
 namespace {
 
 using detail::Clock;
-
-[[noreturn]] void raise_status(Status s, PyObject* would_block) {
-    if (s == Status::timeout) s = Status::full;  // (the stdlib raises Full/Empty on a timeout)
-    raise_for(s, would_block);
-    throw py::error_already_set();
-}
-
-// The ring's C++ errors as Python ones: OSError (errno) for the system
-// calls, ValueError for a record that cannot fit.
-template <class F>
-auto translate(F&& f) -> decltype(f()) {
-    try {
-        return f();
-    } catch (const std::system_error& e) {
-        PyErr_SetObject(PyExc_OSError, py::make_tuple(e.code().value(), e.what()).ptr());
-        throw py::error_already_set();
-    } catch (const std::length_error& e) {
-        throw py::value_error(e.what());
-    } catch (const std::invalid_argument& e) {
-        throw py::value_error(e.what());
-    }
-}
 
 struct Deadline {
     bool block;

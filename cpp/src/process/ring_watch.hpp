@@ -30,23 +30,11 @@
 #include "common/call_scope.hpp"
 #include "common/errors.hpp"
 #include "common/gil_wait.hpp"
+#include "process/ring_errors.hpp"
 
 namespace fastchan::binding::watch {
 
 using detail::Clock;
-
-// The ring's C++ errors as Python ones (as register_process.cpp's translate).
-template <class F>
-auto ring_call(F&& f) -> decltype(f()) {
-    try {
-        return f();
-    } catch (const std::system_error& e) {
-        PyErr_SetObject(PyExc_OSError, py::make_tuple(e.code().value(), e.what()).ptr());
-        throw py::error_already_set();
-    } catch (const std::length_error& e) {
-        throw py::value_error(e.what());
-    }
-}
 
 // A deadline `timeout` seconds away (None or inf: none).
 inline Clock::time_point deadline_in(const py::object& timeout) {
@@ -74,7 +62,7 @@ void add_watch_methods(Class& cls) {
                 CallScope call;
                 Clock::time_point deadline = deadline_in(timeout);
                 GilWait gil;
-                return ring_call([&] { return self.ring().watch(space, seen, kicks, deadline, gil); });
+                return translate([&] { return self.ring().watch(space, seen, kicks, deadline, gil); });
             },
             py::arg("space"), py::arg("seen"), py::arg("kicks"), py::arg("timeout") = py::none(),
             "Wait, GIL released and registered as a waiter of that side in every\n"
@@ -98,7 +86,7 @@ void add_watch_methods(Class& cls) {
                                                                static_cast<std::size_t>(PyBytes_GET_SIZE(b)));
                 };
                 if (first >= n) return 0;
-                auto [moved, status] = ring_call([&] {
+                auto [moved, status] = translate([&] {
                     shm::Ring& ring = native.ring();
                     for (std::size_t i = first; i < n; ++i) {  // (one that can never fit: ValueError, none put)
                         auto [data, size] = item_at(i);

@@ -11,9 +11,9 @@
 // peer reads every ring alike. The price is 16 bytes of ring per 8-byte
 // value; the batch itself still costs one lock and one commit.
 //
-// Part of register_process.cpp's translation unit (it uses its View,
-// BytesAlloc, translate and raise_status); kept apart to keep the pickling
-// queue and the typed one readable on their own.
+// Part of register_process.cpp's translation unit (it uses its View and
+// BytesAlloc); kept apart to keep the pickling queue and the typed one
+// readable on their own.
 #pragma once
 
 #include <cstring>
@@ -22,6 +22,7 @@
 #include "common/batches.hpp"
 #include "common/codecs.hpp"
 #include "common/dtypes.hpp"
+#include "process/ring_errors.hpp"
 
 namespace fastchan::binding::typed {
 
