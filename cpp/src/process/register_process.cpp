@@ -137,7 +137,7 @@ public:
 
     // The record `data` (a bytes-like object) in; false with the exception set.
     bool put_record(PyObject* data, bool block, Clock::time_point deadline) {
-        try {
+        return python_error_or(false, [&] {
             View v(data);
             Status s = translate([&] {
                 GilWait wait;  // (also for a put_nowait: a lock held up by a stopped process is waited for without the GIL)
@@ -146,18 +146,13 @@ public:
             });
             if (s != Status::ok) raise_status(s, g_errors.full);
             return true;
-        } catch (py::error_already_set& e) {
-            e.restore();
-        } catch (py::builtin_exception& e) {
-            e.set_error();
-        }
-        return false;
+        });
     }
 
     // The next record as a new bytes object; nullptr with the exception set.
     PyObject* get_record(bool block, Clock::time_point deadline) {
         std::vector<PyObject*> got;
-        try {
+        return python_error_or<PyObject*>(nullptr, [&] {
             Status s = translate([&] {
                 GilWait wait;
                 if (!block) return ring_->try_get(BytesAlloc{&got}, wait);
@@ -166,12 +161,7 @@ public:
             if (s == Status::ok) return got.front();
             release_all(got);
             raise_status(s, g_errors.empty);
-        } catch (py::error_already_set& e) {
-            e.restore();
-        } catch (py::builtin_exception& e) {
-            e.set_error();
-        }
-        return nullptr;
+        });
     }
 
     void put_bytes(const py::object& self, const py::object& data, const py::object& block, const py::object& timeout) {

@@ -35,4 +35,18 @@ auto translate(F&& f) -> decltype(f()) {
     }
 }
 
+// For the fast-call paths, which report an error by their return value:
+// f's result, or `failed` with f's Python exception set.
+template <class R, class F>
+R python_error_or(R failed, F&& f) {
+    try {
+        return f();
+    } catch (py::error_already_set& e) {
+        e.restore();
+    } catch (py::builtin_exception& e) {
+        e.set_error();
+    }
+    return failed;
+}
+
 }  // namespace fastchan::binding

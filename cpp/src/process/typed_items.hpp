@@ -74,7 +74,7 @@ bool put_value(shm::Ring& r, PyObject* item, bool block, Clock::time_point deadl
     static_assert(sizeof(T) == 8 && std::is_trivially_copyable_v<T>);
     T value{};
     if (!Codec<T>::from_py(item, value)) return false;
-    try {
+    return python_error_or(false, [&] {
         std::size_t done = 0;
         Status s = translate([&] {
             GilWait wait;
@@ -82,12 +82,7 @@ bool put_value(shm::Ring& r, PyObject* item, bool block, Clock::time_point deadl
         });
         if (s != Status::ok) raise_status(s, g_errors.full);
         return true;
-    } catch (py::error_already_set& e) {
-        e.restore();
-    } catch (py::builtin_exception& e) {
-        e.set_error();
-    }
-    return false;
+    });
 }
 
 // Waits for one word as get does, then takes what is there into the room
@@ -124,15 +119,10 @@ PyObject* get_value(shm::Ring& r, bool block, Clock::time_point deadline) {
         std::size_t size = 1;
         void* operator()() const { return v; }
     } room{&value};
-    try {
+    return python_error_or<PyObject*>(nullptr, [&] {
         get_words(r, block, deadline, room);
         return Codec<T>::to_py(value);  // (a MemoryError here loses the item, as a pickle's would)
-    } catch (py::error_already_set& e) {
-        e.restore();
-    } catch (py::builtin_exception& e) {
-        e.set_error();
-    }
-    return nullptr;
+    });
 }
 
 // A buffer put_many copies as it is: 1-dimensional, T's format in native
